@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("chains/", api.ChainListApi.as_view(), name="chains"),
+    path("chains/<slug:slug>/checkpoint", api.CheckpointApi.as_view(), name="checkpoint"),
+    path("chains/<slug:slug>/blocks/<int:height>", api.BlockApi.as_view(), name="block"),
+    path("chains/<slug:slug>/entries/<int:index>", api.EntryApi.as_view(), name="entry"),
+    path(
+        "chains/<slug:slug>/entries/<int:index>/proof",
+        api.EntryProofApi.as_view(),
+        name="entry_proof",
+    ),
+    path("chains/<slug:slug>/consistency", api.ConsistencyApi.as_view(), name="consistency"),
+    path("receipts/verify", api.ReceiptVerifyApi.as_view(), name="receipt_verify"),
+]

@@ -1,0 +1,116 @@
+"""Rows of the ledger as the plain dicts of the bundle format (and of the verifier)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import IO
+
+from .models import Actor, Block, Chain, Transaction
+from .signing import checkpoint_origin
+from .timefmt import format_timestamp
+
+BUNDLE_FORMAT = "smartb-ledger-bundle/1"
+CHUNK = 2000
+
+
+def transaction_dict(tx: Transaction) -> dict:
+    return {
+        "index": tx.index,
+        "kind": tx.kind,
+        "actor": tx.actor,
+        "payload": tx.payload,
+        "created_at": format_timestamp(tx.created_at),
+        "signature": tx.signature,
+        "tx_hash": tx.tx_hash,
+        "leaf_hash": tx.leaf_hash,
+    }
+
+
+def block_dict(block: Block) -> dict:
+    return {
+        "height": block.height,
+        "prev_hash": block.prev_hash,
+        "tree_size": block.tree_size,
+        "root": block.root,
+        "sealed_at": format_timestamp(block.sealed_at),
+        "block_hash": block.block_hash,
+        "signatures": [
+            {
+                "validator": sig.validator,
+                "key_name": sig.key_name,
+                "header_signature": sig.header_signature,
+                "note_signature": sig.note_signature,
+            }
+            for sig in block.signatures.all()
+        ],
+    }
+
+
+def iter_transactions(chain: Chain) -> Iterator[dict]:
+    """Every transaction in index order, read in keyset-paginated chunks."""
+    start = 0
+    while True:
+        rows = list(
+            Transaction.objects.filter(chain=chain, index__gte=start).order_by("index")[:CHUNK]
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield transaction_dict(row)
+        start = rows[-1].index + 1
+
+
+def iter_blocks(chain: Chain) -> Iterator[dict]:
+    start = 0
+    while True:
+        rows = list(
+            Block.objects.filter(chain=chain, height__gte=start)
+            .prefetch_related("signatures")
+            .order_by("height")[:CHUNK]
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield block_dict(row)
+        start = rows[-1].height + 1
+
+
+def chain_actors(chain: Chain) -> dict[str, str]:
+    dids = Transaction.objects.filter(chain=chain).values_list("actor", flat=True).distinct()
+    return dict(Actor.objects.filter(did__in=dids).values_list("did", "public_key"))
+
+
+def chain_validators(chain: Chain) -> dict[str, str]:
+    from .models import BlockSignature
+
+    dids = (
+        BlockSignature.objects.filter(block__chain=chain)
+        .values_list("validator", flat=True)
+        .distinct()
+    )
+    from .didkey import public_key_from_did
+
+    return {did: public_key_from_did(did).hex() for did in dids}
+
+
+def write_bundle(chain: Chain, out: IO[str]) -> dict:
+    """Stream a self-contained bundle of `chain` as JSON to `out`; returns counts."""
+    header = {
+        "format": BUNDLE_FORMAT,
+        "chain": {"slug": chain.slug, "name": chain.name, "origin": checkpoint_origin(chain.slug)},
+        "actors": [{"did": d, "public_key": k} for d, k in sorted(chain_actors(chain).items())],
+        "validators": [
+            {"did": d, "public_key": k} for d, k in sorted(chain_validators(chain).items())
+        ],
+    }
+    out.write(json.dumps(header, ensure_ascii=False)[:-1])
+    counts = {"transactions": 0, "blocks": 0}
+    for name, rows in (("transactions", iter_transactions(chain)), ("blocks", iter_blocks(chain))):
+        out.write(f', "{name}": [')
+        for position, row in enumerate(rows):
+            out.write(("," if position else "") + "\n" + json.dumps(row, ensure_ascii=False))
+            counts[name] += 1
+        out.write("]")
+    out.write("}\n")
+    return counts

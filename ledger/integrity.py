@@ -1,0 +1,91 @@
+"""Full check of a chain stored in the database (behind `manage.py ledger_verify`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import merkle
+from .export import chain_actors, iter_blocks, iter_transactions
+from .models import Chain, MerkleNode
+from .signing import checkpoint_origin
+from .verification import ChainVerifier, Failure, VerificationFailed, verify_stream
+
+
+@dataclass
+class Report:
+    transactions: int
+    blocks: int
+    failure: Failure | None
+
+
+def verify_chain(chain: Chain) -> Report:
+    verifier = ChainVerifier(
+        slug=chain.slug, origin=checkpoint_origin(chain.slug), known_actors=chain_actors(chain)
+    )
+    verifier.keep_nodes = True
+    stored = _StoredNodes(chain)
+    tx_iter = _checking_nodes(iter_transactions(chain), verifier, stored)
+    try:
+        verify_stream(verifier, tx_iter, iter_blocks(chain))
+        stored.check_rest(verifier)
+        if verifier.transactions != chain.size:
+            raise VerificationFailed(
+                Failure(f"the head says {chain.size} transactions, the log holds "
+                        f"{verifier.transactions}")
+            )
+        if verifier.last_block_size != chain.sealed_size:
+            raise VerificationFailed(
+                Failure(f"the head says {chain.sealed_size} sealed, the blocks cover "
+                        f"{verifier.last_block_size}")
+            )
+    except VerificationFailed as error:
+        return Report(verifier.transactions, verifier.blocks, error.failure)
+    return Report(verifier.transactions, verifier.blocks, None)
+
+
+class _StoredNodes:
+    """Stored subtree hashes, compared with the ones recomputed from the leaves."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+
+    def check(self, verifier: ChainVerifier, closed: list[tuple[merkle.NodeKey, bytes]]) -> None:
+        if not closed:
+            return
+        keys = [key for key, _ in closed]
+        rows = {
+            (level, index): h
+            for level, index, h in MerkleNode.objects.filter(
+                chain=self.chain,
+                level__in={k[0] for k in keys},
+                index__in={k[1] for k in keys},
+            ).values_list("level", "index", "hash")
+        }
+        for (level, index), expected in closed:
+            if rows.get((level, index)) != expected.hex():
+                first = index << level
+                raise VerificationFailed(
+                    Failure(
+                        f"stored subtree hash (level {level}) over transactions "
+                        f"{first}..{first + (1 << level) - 1} does not match them",
+                        index=first,
+                    )
+                )
+
+    def check_rest(self, verifier: ChainVerifier) -> None:
+        self.check(verifier, verifier.closed_nodes)
+        verifier.closed_nodes = []
+        expected = sum(verifier.transactions >> level for level in range(1, 64))
+        count = MerkleNode.objects.filter(chain=self.chain).count()
+        if count != expected:
+            raise VerificationFailed(
+                Failure(f"{count} stored subtree hashes where {expected} were expected")
+            )
+
+
+def _checking_nodes(transactions, verifier: ChainVerifier, stored: _StoredNodes):
+    for position, tx in enumerate(transactions, start=1):
+        yield tx
+        if position % 512 == 0:
+            stored.check(verifier, verifier.closed_nodes)
+            verifier.closed_nodes = []

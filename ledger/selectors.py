@@ -1,0 +1,198 @@
+"""Reads of the ledger: stored subtree hashes, proofs, checkpoints, receipts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.http import Http404
+
+from . import merkle
+from .checkpoint import checkpoint_text, note_body
+from .errors import ProofUnavailable
+from .models import Block, Chain, MerkleNode, Transaction
+from .signing import checkpoint_origin
+
+
+def db_fetch(chain: Chain, keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+    """Stored hashes of complete subtrees: leaves from transactions, the rest from tiles.
+
+    Two indexed queries whatever the number of keys (O(log n) keys for any proof).
+    """
+    found: dict[merkle.NodeKey, bytes] = {}
+    leaves = [index for level, index in keys if level == 0]
+    if leaves:
+        rows = Transaction.objects.filter(chain=chain, index__in=leaves).values_list(
+            "index", "leaf_hash"
+        )
+        found.update({(0, index): bytes.fromhex(h) for index, h in rows})
+    inner = [(level, index) for level, index in keys if level > 0]
+    if inner:
+        condition = Q()
+        for level, index in inner:
+            condition |= Q(level=level, index=index)
+        rows = MerkleNode.objects.filter(condition, chain=chain).values_list(
+            "level", "index", "hash"
+        )
+        found.update({(level, index): bytes.fromhex(h) for level, index, h in rows})
+    return found
+
+
+def chain_get(*, slug: str) -> Chain:
+    chain = Chain.objects.filter(slug=slug).first()
+    if chain is None:
+        raise Http404("no such chain")
+    return chain
+
+
+def chain_list():
+    return Chain.objects.order_by("slug")
+
+
+def block_list(*, chain: Chain, limit: int = 20):
+    return chain.blocks.prefetch_related("signatures").order_by("-height")[:limit]
+
+
+def block_get(*, chain: Chain, height: int) -> Block:
+    block = chain.blocks.prefetch_related("signatures").filter(height=height).first()
+    if block is None:
+        raise Http404("no such block")
+    return block
+
+
+def block_latest(*, chain: Chain) -> Block | None:
+    return chain.blocks.prefetch_related("signatures").order_by("-height").first()
+
+
+def block_containing(*, chain: Chain, index: int) -> Block | None:
+    """The first block whose tree includes transaction `index`."""
+    return chain.blocks.filter(tree_size__gt=index).order_by("height").first()
+
+
+def entry_get(*, chain: Chain, index: int) -> Transaction:
+    entry = chain.entries.filter(index=index).first()
+    if entry is None:
+        raise Http404("no such transaction")
+    return entry
+
+
+def entry_by_hash(*, tx_hash: str) -> Transaction | None:
+    return Transaction.objects.select_related("chain").filter(tx_hash=tx_hash).first()
+
+
+def entry_list(*, chain: Chain, start: int = 0, stop: int | None = None):
+    entries = chain.entries.order_by("index").filter(index__gte=start)
+    if stop is not None:
+        entries = entries.filter(index__lt=stop)
+    return entries
+
+
+def entries_of_actor(*, dids: list[str], limit: int = 50):
+    return (
+        Transaction.objects.select_related("chain")
+        .filter(actor__in=dids)
+        .order_by("-created_at")[:limit]
+    )
+
+
+def tree_root(*, chain: Chain, size: int) -> bytes:
+    if not 0 <= size <= chain.size:
+        raise ProofUnavailable(f"tree size {size} is beyond the chain's size {chain.size}")
+    return merkle.root(size, lambda keys: db_fetch(chain, keys))
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    chain: str
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    audit_path: list[str]
+    root: str
+
+    def as_dict(self) -> dict:
+        return {
+            "chain": self.chain,
+            "leaf_index": self.leaf_index,
+            "tree_size": self.tree_size,
+            "leaf_hash": self.leaf_hash,
+            "audit_path": self.audit_path,
+            "root": self.root,
+        }
+
+
+def inclusion_proof(*, chain: Chain, index: int, tree_size: int) -> InclusionProof:
+    """RFC 9162 inclusion proof of transaction `index` in the tree of size `tree_size`."""
+    if not 0 <= index < tree_size <= chain.size:
+        raise ProofUnavailable(
+            f"transaction {index} is not in a tree of size {tree_size} "
+            f"(the chain holds {chain.size})"
+        )
+
+    def fetch(keys):
+        return db_fetch(chain, keys)
+
+    # One round trip for the path and the root together.
+    path_ranges = merkle.inclusion_ranges(index, tree_size)
+    hashes = merkle.resolve([*path_ranges, (0, tree_size), (index, index + 1)], fetch)
+    *path, root, leaf = hashes
+    return InclusionProof(
+        chain=chain.slug,
+        leaf_index=index,
+        tree_size=tree_size,
+        leaf_hash=leaf.hex(),
+        audit_path=[h.hex() for h in path],
+        root=root.hex(),
+    )
+
+
+def consistency_proof(*, chain: Chain, first: int, second: int) -> dict:
+    """RFC 9162 consistency proof between two tree sizes, in the design's wire format."""
+    if not 0 < first <= second <= chain.size:
+        raise ProofUnavailable(
+            f"no consistency proof from {first} to {second} (the chain holds {chain.size})"
+        )
+
+    def fetch(keys):
+        return db_fetch(chain, keys)
+
+    ranges = merkle.consistency_ranges(first, second) if first != second else []
+    hashes = merkle.resolve([*ranges, (0, first), (0, second)], fetch)
+    *proof, first_root, second_root = hashes
+    return {
+        "chain": chain.slug,
+        "first": first,
+        "second": second,
+        "first_root": first_root.hex(),
+        "second_root": second_root.hex(),
+        "proof": [h.hex() for h in proof],
+    }
+
+
+def block_checkpoint(*, block: Block, chain_slug: str | None = None) -> str:
+    """The C2SP checkpoint note of a block, with every validator's signature."""
+    slug = chain_slug or block.chain.slug
+    body = note_body(checkpoint_origin(slug), block.tree_size, bytes.fromhex(block.root))
+    lines = [f"\u2014 {sig.key_name} {sig.note_signature}\n" for sig in block.signatures.all()]
+    return checkpoint_text(body, lines)
+
+
+def receipt_for(*, entry: Transaction) -> dict | None:
+    """What a voter or a consenting resident keeps: the proof up to the latest checkpoint.
+
+    None while the transaction waits to be sealed into a block.
+    """
+    chain = entry.chain
+    block = block_latest(chain=chain)
+    if block is None or block.tree_size <= entry.index:
+        return None
+    proof = inclusion_proof(chain=chain, index=entry.index, tree_size=block.tree_size)
+    return {
+        "chain": chain.slug,
+        "tx_hash": entry.tx_hash,
+        "leaf_index": entry.index,
+        "leaf_hash": proof.leaf_hash,
+        "tree_size": proof.tree_size,
+        "audit_path": proof.audit_path,
+        "checkpoint": block_checkpoint(block=block, chain_slug=chain.slug),
+    }

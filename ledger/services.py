@@ -1,0 +1,272 @@
+"""The only code that writes to the ledger.
+
+Domain services call `ledger_append` (custodial signer) or `ledger_append_signed`
+(pre-signed by a self-custody client) inside their own `transaction.atomic()`, so the state
+change and its ledger transaction commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import merkle
+from .canonical import UnsafeJson, canonical_json
+from .checkpoint import note_body, signature_line
+from .didkey import InvalidDid, public_key_from_did
+from .errors import (
+    BadKind,
+    BadSignature,
+    ReplayedTransaction,
+    StaleTransaction,
+    UnknownActor,
+    UnknownChain,
+    UnsafePayload,
+)
+from .models import Actor, Block, BlockSignature, Chain, MerkleNode, Transaction
+from .privacy import assert_no_personal_data
+from .selectors import db_fetch
+from .signing import KeySigner, Signer, checkpoint_origin, platform_validator
+from .timefmt import format_timestamp, parse_timestamp
+
+_KIND = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,5}$")
+GENESIS_PREV_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class PreparedTransaction:
+    """What a signer signs: the canonical bytes of the transaction's fields."""
+
+    chain: str
+    kind: str
+    actor: str
+    payload: dict
+    created_at: str
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return {
+            "chain": self.chain,
+            "kind": self.kind,
+            "actor": self.actor,
+            "payload": self.payload,
+            "created_at": self.created_at,
+        }
+
+    @property
+    def signing_bytes(self) -> bytes:
+        return canonical_json(self.fields)
+
+
+def _chain(chain: Chain | str) -> Chain:
+    if isinstance(chain, Chain):
+        return chain
+    found = Chain.objects.filter(slug=chain).first()
+    if found is None:
+        raise UnknownChain()
+    return found
+
+
+def chain_create(*, slug: str, name: str) -> Chain:
+    """Create a chain, or return the existing one with this slug (idempotent)."""
+    chain, _ = Chain.objects.get_or_create(slug=slug, defaults={"name": name})
+    return chain
+
+
+def actor_register(*, did: str) -> Actor:
+    """Accept signatures from `did` (idempotent). The public key is the one inside the DID."""
+    try:
+        public_key = public_key_from_did(did)
+    except InvalidDid as error:
+        raise UnknownActor(str(error)) from error
+    actor, _ = Actor.objects.get_or_create(did=did, defaults={"public_key": public_key.hex()})
+    return actor
+
+
+def actor_deactivate(*, did: str) -> None:
+    """Refuse further signatures from `did`; its past transactions stay valid."""
+    Actor.objects.filter(did=did, active=True).update(active=False, deactivated_at=timezone.now())
+
+
+def transaction_prepare(
+    *,
+    chain: Chain | str,
+    actor_did: str,
+    kind: str,
+    payload: dict,
+    created_at: datetime | None = None,
+) -> PreparedTransaction:
+    """Validate a transaction's fields and give the canonical bytes its actor must sign."""
+    chain = _chain(chain)
+    if not isinstance(kind, str) or not _KIND.match(kind):
+        raise BadKind()
+    if not isinstance(payload, dict):
+        raise UnsafePayload("the payload is a JSON object")
+    try:
+        canonical_json(payload)
+    except UnsafeJson as error:
+        raise UnsafePayload(str(error)) from error
+    assert_no_personal_data(payload)
+    moment = created_at or timezone.now()
+    return PreparedTransaction(
+        chain=chain.slug,
+        kind=kind,
+        actor=actor_did,
+        payload=payload,
+        created_at=format_timestamp(moment),
+    )
+
+
+def ledger_append(*, chain: Chain | str, actor: Signer, kind: str, payload: dict) -> Transaction:
+    """Sign with `actor` (custodial key or validator) and append. See `ledger_append_signed`."""
+    prepared = transaction_prepare(chain=chain, actor_did=actor.did, kind=kind, payload=payload)
+    return _append(prepared, actor.sign(prepared.signing_bytes), check_freshness=False)
+
+
+def ledger_append_signed(
+    *,
+    chain: Chain | str,
+    actor_did: str,
+    kind: str,
+    payload: dict,
+    created_at: str,
+    signature: bytes,
+) -> Transaction:
+    """Append a transaction a self-custody client signed itself.
+
+    Refuses (writing nothing) an unknown or inactive actor, a signature that does not
+    verify over the canonical bytes, a payload that is not JSON-safe or holds free text, a
+    `created_at` outside the freshness window, and a replay of a recorded transaction.
+    """
+    try:
+        moment = parse_timestamp(created_at)
+    except ValueError as error:
+        raise StaleTransaction(str(error)) from error
+    prepared = transaction_prepare(
+        chain=chain, actor_did=actor_did, kind=kind, payload=payload, created_at=moment
+    )
+    return _append(prepared, signature, check_freshness=True)
+
+
+def _check_signature(prepared: PreparedTransaction, signature: bytes) -> None:
+    actor = Actor.objects.filter(did=prepared.actor, active=True).first()
+    if actor is None:
+        raise UnknownActor()
+    if not isinstance(signature, bytes) or len(signature) != 64:
+        raise BadSignature("an Ed25519 signature is 64 bytes")
+    try:
+        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(actor.public_key))
+        key.verify(signature, prepared.signing_bytes)
+    except (InvalidSignature, ValueError) as error:
+        raise BadSignature() from error
+
+
+def _check_freshness(prepared: PreparedTransaction) -> None:
+    moment = parse_timestamp(prepared.created_at)
+    window = timedelta(seconds=settings.SMARTB_SIGNATURE_MAX_AGE_SECONDS)
+    now = timezone.now()
+    if not now - window <= moment <= now + timedelta(seconds=30):
+        raise StaleTransaction()
+
+
+def _append(prepared: PreparedTransaction, signature: bytes, *, check_freshness: bool):
+    # Verify before taking the lock: signature checks are the expensive part.
+    _check_signature(prepared, signature)
+    if check_freshness:
+        _check_freshness(prepared)
+    body = prepared.signing_bytes
+    tx_hash = hashlib.sha256(body + signature).hexdigest()
+    leaf = merkle.leaf_hash(body + signature)
+    if Transaction.objects.filter(tx_hash=tx_hash).exists():
+        raise ReplayedTransaction()
+    with transaction.atomic():
+        chain = Chain.objects.select_for_update().get(slug=prepared.chain)
+        index = chain.size
+        try:
+            with transaction.atomic():
+                entry = Transaction.objects.create(
+                    chain=chain,
+                    index=index,
+                    kind=prepared.kind,
+                    actor=prepared.actor,
+                    payload=prepared.payload,
+                    created_at=parse_timestamp(prepared.created_at),
+                    signature=signature.hex(),
+                    tx_hash=tx_hash,
+                    leaf_hash=leaf.hex(),
+                )
+        except IntegrityError as error:  # a concurrent replay of the same bytes
+            raise ReplayedTransaction() from error
+        _store_new_nodes(chain, index, leaf)
+        chain.size = index + 1
+        chain.save(update_fields=["size"])
+    if chain.pending_count >= settings.SMARTB_SEAL_BATCH_SIZE:
+        from .tasks import seal_chain
+
+        chain_id = chain.pk
+        transaction.on_commit(lambda: seal_chain.delay(chain_id))
+    return entry
+
+
+def _store_new_nodes(chain: Chain, index: int, leaf: bytes) -> None:
+    closes = merkle.new_nodes_for_leaf(index)
+    if not closes:
+        return
+    known = {(0, index): leaf}
+    known.update(db_fetch(chain, {left for _, left, _ in closes}))
+    rows = []
+    for parent, left, right in closes:
+        known[parent] = merkle.node_hash(known[left], known[right])
+        rows.append(
+            MerkleNode(chain=chain, level=parent[0], index=parent[1], hash=known[parent].hex())
+        )
+    MerkleNode.objects.bulk_create(rows)
+
+
+def chain_seal(*, chain: Chain | str, validator: KeySigner | None = None) -> Block | None:
+    """Seal the pending transactions into a block signed by the validator.
+
+    Idempotent: with nothing pending it returns None and writes nothing; a seal that fails
+    halfway rolls back whole, so running it again gives the same chain.
+    """
+    validator = validator or platform_validator()
+    with transaction.atomic():
+        chain = Chain.objects.select_for_update().get(pk=_chain(chain).pk)
+        if chain.size == chain.sealed_size:
+            return None
+        size = chain.size
+        block = Block(
+            chain=chain,
+            height=chain.block_count,
+            prev_hash=chain.head_block_hash or GENESIS_PREV_HASH,
+            tree_size=size,
+            root=merkle.root(size, lambda keys: db_fetch(chain, keys)).hex(),
+            sealed_at=timezone.now(),
+        )
+        header_bytes = canonical_json(block.header(chain.slug))
+        block.block_hash = hashlib.sha256(header_bytes).hexdigest()
+        block.save()
+        origin = checkpoint_origin(chain.slug)
+        note = note_body(origin, size, bytes.fromhex(block.root))
+        line = signature_line(origin, validator.public_key, validator.sign(note.encode()))
+        BlockSignature.objects.create(
+            block=block,
+            validator=validator.did,
+            key_name=origin,
+            header_signature=validator.sign(header_bytes).hex(),
+            note_signature=line.rstrip("\n").rsplit(" ", 1)[1],
+        )
+        chain.sealed_size = size
+        chain.block_count += 1
+        chain.head_block_hash = block.block_hash
+        chain.save(update_fields=["sealed_size", "block_count", "head_block_hash"])
+    return block

@@ -1,0 +1,196 @@
+"""Streaming verification of one chain (standard library and `cryptography` only).
+
+Shared by `manage.py ledger_verify` (rows from the database) and `python -m
+ledger.verify_bundle` (an exported file), so both check exactly the same things: every
+transaction's signature, hash and leaf, the index sequence, every block's root, link, hash
+and validator signatures, and its checkpoint note signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from . import merkle
+from .canonical import UnsafeJson, jcs_stdlib
+from .checkpoint import key_id, note_body
+from .didkey import InvalidDid, public_key_from_did
+
+GENESIS_PREV_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class Failure:
+    reason: str
+    index: int | None = None  # transaction index
+    height: int | None = None  # block height
+
+    def __str__(self) -> str:
+        where = []
+        if self.height is not None:
+            where.append(f"block height {self.height}")
+        if self.index is not None:
+            where.append(f"transaction index {self.index}")
+        return f"{', '.join(where) or 'chain'}: {self.reason}"
+
+
+class VerificationFailed(Exception):
+    def __init__(self, failure: Failure) -> None:
+        self.failure = failure
+        super().__init__(str(failure))
+
+
+def _verify(public_key: bytes, signature_hex: str, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(
+            bytes.fromhex(signature_hex), message
+        )
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+class ChainVerifier:
+    """Feed transactions in index order and blocks in height order; raises at the first fault.
+
+    `known_actors` maps DID -> hex public key of actors the chain accepted; a DID's key is
+    also inside the did:key itself, and both must agree.
+    """
+
+    def __init__(self, *, slug: str, origin: str, known_actors: dict[str, str] | None = None):
+        self.slug = slug
+        self.origin = origin
+        self.known_actors = known_actors
+        self.tree = merkle.Frontier()
+        self.closed_nodes: list[tuple[merkle.NodeKey, bytes]] = []
+        self.keep_nodes = False
+        self.prev_hash = GENESIS_PREV_HASH
+        self.next_height = 0
+        self.last_block_size = 0
+        self.transactions = 0
+        self.blocks = 0
+
+    def _fail(self, reason: str, *, index: int | None = None, height: int | None = None):
+        raise VerificationFailed(Failure(reason=reason, index=index, height=height))
+
+    def add_transaction(self, tx: dict) -> None:
+        index = tx.get("index")
+        if index != self.tree.size:
+            self._fail(f"expected index {self.tree.size}, found {index}", index=index)
+        fields = {
+            "chain": self.slug,
+            "kind": tx["kind"],
+            "actor": tx["actor"],
+            "payload": tx["payload"],
+            "created_at": tx["created_at"],
+        }
+        try:
+            body = jcs_stdlib(fields)
+            public_key = public_key_from_did(tx["actor"])
+        except (UnsafeJson, InvalidDid) as error:
+            self._fail(f"malformed transaction: {error}", index=index)
+        if self.known_actors is not None:
+            registered = self.known_actors.get(tx["actor"])
+            if registered is None:
+                self._fail("signed by an actor the chain never registered", index=index)
+            if registered != public_key.hex():
+                self._fail("the registered key differs from the DID's key", index=index)
+        if not _verify(public_key, tx["signature"], body):
+            self._fail("signature does not verify", index=index)
+        raw = body + bytes.fromhex(tx["signature"])
+        if hashlib.sha256(raw).hexdigest() != tx["tx_hash"]:
+            self._fail("transaction hash does not match its content", index=index)
+        leaf = merkle.leaf_hash(raw)
+        if leaf.hex() != tx["leaf_hash"]:
+            self._fail("leaf hash does not match its content", index=index)
+        closed = self.tree.append(leaf)
+        if self.keep_nodes:
+            self.closed_nodes.extend(closed)
+        self.transactions += 1
+
+    def add_block(self, block: dict, *, validators: dict[str, str] | None = None) -> None:
+        """Check a block once every transaction up to its tree size has been fed.
+
+        `validators` maps validator DID -> hex public key of the keys allowed to seal; None
+        accepts any did:key signature (each is still checked against its DID's key).
+        """
+        height = block.get("height")
+        if height != self.next_height:
+            self._fail(f"expected block height {self.next_height}", height=height)
+        size = block["tree_size"]
+        if size <= self.last_block_size:
+            self._fail("tree size does not grow", height=height)
+        if size != self.tree.size:
+            self._fail(f"block covers {size} transactions, log has {self.tree.size}", height=height)
+        if block["prev_hash"] != self.prev_hash:
+            self._fail("previous block hash does not link", height=height)
+        root = self.tree.root()
+        if root.hex() != block["root"]:
+            first = self.last_block_size
+            self._fail(
+                f"Merkle root does not match transactions {first}..{size - 1}", height=height
+            )
+        header = {
+            "chain": self.slug,
+            "height": height,
+            "prev_hash": block["prev_hash"],
+            "tree_size": size,
+            "root": block["root"],
+            "sealed_at": block["sealed_at"],
+        }
+        header_bytes = jcs_stdlib(header)
+        if hashlib.sha256(header_bytes).hexdigest() != block["block_hash"]:
+            self._fail("block hash does not match its header", height=height)
+        signatures = block.get("signatures") or []
+        if not signatures:
+            self._fail("block carries no validator signature", height=height)
+        note = note_body(self.origin, size, root).encode()
+        for signature in signatures:
+            did = signature["validator"]
+            try:
+                public_key = public_key_from_did(did)
+            except InvalidDid:
+                self._fail(f"validator {did[:40]} is not a did:key", height=height)
+            if validators is not None and validators.get(did) != public_key.hex():
+                self._fail(f"{did} is not a validator of this chain", height=height)
+            if not _verify(public_key, signature["header_signature"], header_bytes):
+                self._fail(f"header signature of {did} does not verify", height=height)
+            blob = _b64(signature["note_signature"])
+            name = signature["key_name"]
+            if blob is None or blob[:4] != key_id(name, public_key):
+                self._fail("checkpoint signature names another key", height=height)
+            if not _verify(public_key, blob[4:].hex(), note):
+                self._fail(f"checkpoint signature of {did} does not verify", height=height)
+        self.prev_hash = block["block_hash"]
+        self.last_block_size = size
+        self.next_height += 1
+        self.blocks += 1
+
+
+def _b64(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        return None
+
+
+def verify_stream(verifier: ChainVerifier, transactions, blocks, *, validators=None) -> None:
+    """Feed `transactions` (index order) and `blocks` (height order) to `verifier`.
+
+    Each block is checked as soon as the log reaches its tree size.
+    """
+    blocks = iter(blocks)
+    pending = next(blocks, None)
+    for tx in transactions:
+        while pending is not None and pending["tree_size"] <= verifier.tree.size:
+            verifier.add_block(pending, validators=validators)
+            pending = next(blocks, None)
+        verifier.add_transaction(tx)
+    while pending is not None:
+        verifier.add_block(pending, validators=validators)
+        pending = next(blocks, None)

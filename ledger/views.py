@@ -1,0 +1,99 @@
+"""Public ledger explorer pages (HTMX-enhanced, all usable without JavaScript)."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from . import selectors
+from .errors import LedgerError
+from .receipt_check import receipt_check
+
+
+def chain_list(request):
+    return render(request, "ledger/chain_list.html", {"chains": selectors.chain_list()})
+
+
+@vary_on_headers("HX-Request")
+def chain_detail(request, slug: str):
+    chain = selectors.chain_get(slug=slug)
+    latest = selectors.block_latest(chain=chain)
+    entries = Paginator(chain.entries.order_by("-index"), 25).get_page(request.GET.get("page"))
+    context = {
+        "chain": chain,
+        "blocks": selectors.block_list(chain=chain, limit=10),
+        "entries": entries,
+        "checkpoint": selectors.block_checkpoint(block=latest, chain_slug=chain.slug)
+        if latest
+        else None,
+    }
+    template = "ledger/chain_detail.html"
+    if request.htmx and request.htmx.target == "entries":
+        template += "#entries"
+    return render(request, template, context)
+
+
+def block_detail(request, slug: str, height: int):
+    chain = selectors.chain_get(slug=slug)
+    block = selectors.block_get(chain=chain, height=height)
+    previous = chain.blocks.filter(height=height - 1).values_list("tree_size", flat=True).first()
+    first = previous or 0
+    entries = Paginator(selectors.entry_list(chain=chain, start=first, stop=block.tree_size), 50)
+    return render(
+        request,
+        "ledger/block_detail.html",
+        {
+            "chain": chain,
+            "block": block,
+            "first_index": first,
+            "entries": entries.get_page(request.GET.get("page")),
+            "checkpoint": selectors.block_checkpoint(block=block, chain_slug=chain.slug),
+        },
+    )
+
+
+def entry_detail(request, slug: str, index: int):
+    chain = selectors.chain_get(slug=slug)
+    entry = selectors.entry_get(chain=chain, index=index)
+    receipt = selectors.receipt_for(entry=entry)
+    return render(
+        request,
+        "ledger/entry_detail.html",
+        {
+            "chain": chain,
+            "entry": entry,
+            "payload_json": json.dumps(entry.payload, indent=2, ensure_ascii=False),
+            "block": selectors.block_containing(chain=chain, index=index),
+            "receipt": receipt,
+            "receipt_json": json.dumps(receipt, indent=2) if receipt else "",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def receipt_verify(request):
+    text = request.POST.get("receipt", "") if request.method == "POST" else ""
+    result = error = None
+    if request.method == "POST":
+        try:
+            receipt = json.loads(text)
+        except ValueError:
+            error = _("This is not JSON. Paste the receipt exactly as you received it.")
+        else:
+            try:
+                result = receipt_check(receipt)
+            except LedgerError as failure:
+                error = failure.message
+    template = "ledger/receipt_verify.html"
+    if request.htmx:
+        template += "#result"
+    status = 400 if error else 200
+    return render(
+        request, template, {"text": text, "result": result, "error": error}, status=status
+    )

@@ -1,0 +1,66 @@
+"""API plumbing shared by every app: the JSON error body and domain-error mapping.
+
+Every error leaves the API as `{"error": {"code": "...", "message": "..."}}` with the
+right status (400/401/403/404/405/409/429), never as an HTML 500 page.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from ledger.errors import LedgerError
+
+
+def error_response(code: str, message, http_status: int, details=None) -> Response:
+    body = {"error": {"code": code, "message": str(message)}}
+    if details is not None:
+        body["error"]["details"] = details
+    return Response(body, status=http_status)
+
+
+def _domain_error(exc):
+    """Domain errors of any app: an exception with `code`, `status` and `message`."""
+    if isinstance(exc, LedgerError) or (
+        hasattr(exc, "code") and hasattr(exc, "status") and hasattr(exc, "message")
+    ):
+        return error_response(exc.code, exc.message, exc.status)
+    return None
+
+
+def exception_handler(exc, context):
+    domain = _domain_error(exc)
+    if domain is not None:
+        return domain
+    if isinstance(exc, ValidationError):
+        return error_response("invalid", "; ".join(exc.messages), status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        message = _first_message(response.data)
+        return error_response("invalid", message, response.status_code, details=response.data)
+    code = getattr(exc, "default_code", "error")
+    detail = getattr(exc, "detail", None) or str(exc)
+    new = error_response(str(code), detail, response.status_code)
+    for header in ("WWW-Authenticate", "Retry-After", "Allow"):
+        if header in response:
+            new[header] = response[header]
+    return new
+
+
+def _first_message(data) -> str:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            inner = _first_message(value)
+            return inner if key == "non_field_errors" else f"{key}: {inner}"
+    if isinstance(data, list) and data:
+        return _first_message(data[0])
+    return str(data)

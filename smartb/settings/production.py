@@ -1,0 +1,40 @@
+"""Production settings: every secret comes from the environment, none has a default.
+
+A missing DJANGO_SECRET_KEY, SMARTB_KEY_ENCRYPTION_KEY, SMARTB_VALIDATOR_KEY_SEED or
+DATABASE_URL stops the process at start with a KeyError naming the variable.
+"""
+
+import os
+
+import dj_database_url
+
+from .base import *  # noqa: F403
+from .base import env_bool, env_list
+
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+SMARTB_KEY_ENCRYPTION_KEY = os.environ["SMARTB_KEY_ENCRYPTION_KEY"]
+SMARTB_VALIDATOR_KEY_SEED = os.environ["SMARTB_VALIDATOR_KEY_SEED"]
+DEBUG = False
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ["DATABASE_URL"], conn_max_age=600, conn_health_checks=True
+    )
+}
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
