@@ -20,12 +20,16 @@ class AttestDocument(SignedAction):
 
     kind = KIND_DOCUMENT_ATTEST
 
+    def chain_for(self, *, user: User, data: dict) -> str:
+        return data.get("chain") or "network"
+
     def actor_did(self, *, user: User, data: dict) -> str:
         return identity_owned(user=user, did=data["did"]).did
 
     def payload(self, *, user: User, data: dict) -> dict:
-        return attest_payload(identity=identity_owned(user=user, did=data["did"]),
-                              digest=data["digest"])
+        return attest_payload(
+            identity=identity_owned(user=user, did=data["did"]), digest=data["digest"]
+        )
 
     def perform(self, *, user: User, data: dict, append) -> Attestation:
         identity = identity_owned(user=user, did=data["did"])

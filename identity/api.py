@@ -41,6 +41,7 @@ def digest_field():
 class AttestInput(serializers.Serializer):
     did = serializers.CharField(max_length=200)
     digest = digest_field()
+    chain = serializers.SlugField(max_length=64, required=False, default="network")
 
 
 class KeyInput(serializers.Serializer):
@@ -84,7 +85,9 @@ def signed_action_endpoints(
         permission_classes = [IsAuthenticated]
 
         @extend_schema(
-            request=input_class, responses=PreparedOutput, tags=[tag],
+            request=input_class,
+            responses=PreparedOutput,
+            tags=[tag],
             operation_id=f"{name}_prepare",
             description="Answer the canonical transaction bytes a self-custody client signs.",
         )
@@ -98,7 +101,10 @@ def signed_action_endpoints(
         permission_classes = [IsAuthenticated]
 
         @extend_schema(
-            request=submit_class, responses={201: dict}, tags=[tag], operation_id=name,
+            request=submit_class,
+            responses={201: dict},
+            tags=[tag],
+            operation_id=name,
             description="Perform the action and append its transaction: signed by the "
             "client (created_at + signature) or, for a custodial DID, by the platform.",
         )
@@ -187,11 +193,19 @@ urlpatterns = [
     path("me", MeApi.as_view(), name="me"),
     path("credentials/verify", CredentialVerifyApi.as_view(), name="credential_verify"),
     *signed_action_endpoints(
-        route="attestations", name="attestation_create", action=AttestDocument(),
-        input_class=AttestInput, present=present_attestation, tag="identity",
+        route="attestations",
+        name="attestation_create",
+        action=AttestDocument(),
+        input_class=AttestInput,
+        present=present_attestation,
+        tag="identity",
     ),
     *signed_action_endpoints(
-        route="keys", name="key_register", action=RegisterSelfCustodyKey(),
-        input_class=KeyInput, present=present_identity, tag="identity",
+        route="keys",
+        name="key_register",
+        action=RegisterSelfCustodyKey(),
+        input_class=KeyInput,
+        present=present_identity,
+        tag="identity",
     ),
 ]

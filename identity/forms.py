@@ -21,7 +21,9 @@ class KeyExportForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("key_format") == "pkcs8" and not data.get("passphrase"):
-            self.add_error("passphrase", _("A PKCS#8 export needs a passphrase of 8 characters or more."))
+            self.add_error(
+                "passphrase", _("A PKCS#8 export needs a passphrase of 8 characters or more.")
+            )
         return data
 
 

@@ -44,8 +44,9 @@ class Identity(models.Model):
     key-encryption key from the environment, the DID as associated data.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="identities")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="identities"
+    )
     did = models.CharField(max_length=200, unique=True)
     custody = models.CharField(max_length=16, choices=Custody.choices)
     label = models.CharField(_("label"), max_length=100, blank=True)
@@ -138,3 +139,6 @@ class Attestation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["identity", "digest"], name="attest_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.identity_id}:{self.digest[:12]}"

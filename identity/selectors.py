@@ -25,7 +25,9 @@ def credentials_issued_by(*, user: User):
 
 
 def attestations_of(*, user: User):
-    return Attestation.objects.filter(identity__user=user).select_related("entry__chain", "identity")
+    return Attestation.objects.filter(identity__user=user).select_related(
+        "entry__chain", "identity"
+    )
 
 
 def ledger_history_of(*, user: User, limit: int = 50):

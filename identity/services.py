@@ -79,9 +79,7 @@ def signer_for(identity: Identity) -> Identity:
 
 
 @transaction.atomic
-def identity_register_self_custody(
-    *, user: User, did: str, label: str, append
-) -> Identity:
+def identity_register_self_custody(*, user: User, did: str, label: str, append) -> Identity:
     """Register a public key the platform never sees the private half of.
 
     `append(actor_did)` appends the `identity.did.register` transaction signed by the new key
@@ -181,7 +179,11 @@ def credential_issue(
 
 @transaction.atomic
 def credential_revoke(
-    *, credential: Credential, by: Identity, reason: str = "revoked", chain: str = NETWORK_CHAIN_SLUG
+    *,
+    credential: Credential,
+    by: Identity,
+    reason: str = "revoked",
+    chain: str = NETWORK_CHAIN_SLUG,
 ) -> Credential:
     """Revoke a credential: verification answers "revoked" from now on."""
     credential = Credential.objects.select_for_update().get(pk=credential.pk)

@@ -57,8 +57,12 @@ def key_export(request):
                     form.add_error(None, _("This key is self-custody: you already hold it."))
                 else:
                     return _export_response(identity, form.cleaned_data)
-    return render(request, "identity/key_export.html", {"form": form}, status=400
-                  if request.method == "POST" else 200)
+    return render(
+        request,
+        "identity/key_export.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def _export_response(identity, data) -> HttpResponse:

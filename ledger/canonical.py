@@ -28,9 +28,7 @@ def assert_json_safe(value: Any, path: str = "$") -> None:
         return
     if isinstance(value, float):
         kind = "non-finite number" if not math.isfinite(value) else "float"
-        raise UnsafeJson(
-            f"{path}: {kind} refused; amounts are integer cents or decimal strings"
-        )
+        raise UnsafeJson(f"{path}: {kind} refused; amounts are integer cents or decimal strings")
     if isinstance(value, list | tuple):
         for position, item in enumerate(value):
             assert_json_safe(item, f"{path}[{position}]")

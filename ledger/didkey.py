@@ -80,4 +80,4 @@ def public_key_from_did(did: str) -> bytes:
 
 def verification_method(did: str) -> str:
     """The did:key's single verification method id: DID + "#" + its multibase key."""
-    return f"{did}#{did[len('did:key:'):]}"
+    return f"{did}#{did[len('did:key:') :]}"

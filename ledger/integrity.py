@@ -30,13 +30,17 @@ def verify_chain(chain: Chain) -> Report:
         stored.check_rest(verifier)
         if verifier.transactions != chain.size:
             raise VerificationFailed(
-                Failure(f"the head says {chain.size} transactions, the log holds "
-                        f"{verifier.transactions}")
+                Failure(
+                    f"the head says {chain.size} transactions, the log holds "
+                    f"{verifier.transactions}"
+                )
             )
         if verifier.last_block_size != chain.sealed_size:
             raise VerificationFailed(
-                Failure(f"the head says {chain.sealed_size} sealed, the blocks cover "
-                        f"{verifier.last_block_size}")
+                Failure(
+                    f"the head says {chain.sealed_size} sealed, the blocks cover "
+                    f"{verifier.last_block_size}"
+                )
             )
     except VerificationFailed as error:
         return Report(verifier.transactions, verifier.blocks, error.failure)

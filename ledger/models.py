@@ -112,6 +112,9 @@ class MerkleNode(models.Model):
             models.UniqueConstraint(fields=["chain", "level", "index"], name="node_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.chain_id}/{self.level}/{self.index}"
+
 
 class Block(models.Model):
     """A sealed prefix of the log. Its hash is SHA-256 of the JCS of its header."""
@@ -159,3 +162,6 @@ class BlockSignature(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["block", "validator"], name="blocksig_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.block_id} by {self.validator}"

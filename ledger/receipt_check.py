@@ -4,12 +4,20 @@ the transaction is recorded here at that position."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from .didkey import public_key_from_did
 from .models import BlockSignature
 from .receipts import verify_receipt
 from .selectors import entry_by_hash
 from .signing import platform_validator
+
+CHECK_LABELS = {
+    "tree_size": _("The checkpoint is for the receipt's tree size"),
+    "origin": _("The checkpoint names the receipt's chain"),
+    "inclusion": _("The audit path leads from the transaction's leaf to the checkpoint's root"),
+    "signature": _("A validator of the chain signed the checkpoint"),
+}
 
 
 def trusted_checkpoint_keys(chain_slug: str) -> list[tuple[str, bytes, str]]:
@@ -40,7 +48,10 @@ def receipt_check(receipt) -> dict:
     return {
         "holds": result.holds,
         "reason": result.reason,
-        "checks": [{"check": name, "ok": ok} for name, ok in result.checks],
+        "checks": [
+            {"check": name, "label": str(CHECK_LABELS[name]), "ok": ok}
+            for name, ok in result.checks
+        ],
         "signer": result.signer,
         "recorded_here": recorded,
     }

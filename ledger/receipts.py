@@ -15,6 +15,14 @@ from .checkpoint import CheckpointError, key_id, parse_checkpoint, verify_checkp
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
+# Each check's code, and the English sentence that says what it means.
+CHECKS = {
+    "tree_size": "the checkpoint is for the receipt's tree size",
+    "origin": "the checkpoint names the receipt's chain",
+    "inclusion": "the audit path leads from the leaf to the checkpoint's root",
+    "signature": "a trusted validator signed the checkpoint",
+}
+
 
 @dataclass
 class ReceiptResult:
@@ -63,10 +71,10 @@ def verify_receipt(
     except CheckpointError as error:
         return ReceiptResult(False, f"checkpoint: {error}")
     same_size = checkpoint.tree_size == receipt["tree_size"]
-    checks.append(("the checkpoint is for the receipt's tree size", same_size))
+    checks.append(("tree_size", same_size))
     if origin_prefix is not None:
         expected_origin = f"{origin_prefix}/{receipt['chain']}"
-        checks.append(("the checkpoint names the receipt's chain", checkpoint.origin == expected_origin))
+        checks.append(("origin", checkpoint.origin == expected_origin))
     included = merkle.verify_inclusion(
         bytes.fromhex(receipt["leaf_hash"]),
         receipt["leaf_index"],
@@ -74,7 +82,7 @@ def verify_receipt(
         [bytes.fromhex(h) for h in receipt["audit_path"]],
         checkpoint.root,
     )
-    checks.append(("the audit path leads from the leaf to the checkpoint's root", included))
+    checks.append(("inclusion", included))
     signer = None
     by_id = {(name, key_id(name, key)): (name, key, label) for name, key, label in trusted_keys}
     for note_sig in checkpoint.signatures:
@@ -87,8 +95,8 @@ def verify_receipt(
             continue
         signer = candidate[2]
         break
-    checks.append(("a trusted validator signed the checkpoint", signer is not None))
+    checks.append(("signature", signer is not None))
     failed = [name for name, ok in checks if not ok]
     if failed:
-        return ReceiptResult(False, "fails: " + failed[0], checks, signer)
+        return ReceiptResult(False, CHECKS[failed[0]], checks, signer)
     return ReceiptResult(True, "ok", checks, signer)

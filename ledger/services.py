@@ -32,7 +32,7 @@ from .errors import (
     UnknownChain,
     UnsafePayload,
 )
-from .models import Actor, Block, BlockSignature, Chain, MerkleNode, Transaction
+from .models import NETWORK_CHAIN_SLUG, Actor, Block, BlockSignature, Chain, MerkleNode, Transaction
 from .privacy import assert_no_personal_data
 from .selectors import db_fetch
 from .signing import KeySigner, Signer, checkpoint_origin, platform_validator
@@ -76,9 +76,23 @@ def _chain(chain: Chain | str) -> Chain:
     return found
 
 
-def chain_create(*, slug: str, name: str) -> Chain:
-    """Create a chain, or return the existing one with this slug (idempotent)."""
-    chain, _ = Chain.objects.get_or_create(slug=slug, defaults={"name": name})
+@transaction.atomic
+def chain_create(*, slug: str, name: str, actor: Signer | None = None) -> Chain:
+    """Create a chain, or return the existing one with this slug (idempotent).
+
+    The network chain records the creation, signed by `actor` (default: the platform
+    validator), so anyone can list every chain that ever existed.
+    """
+    chain, created = Chain.objects.get_or_create(slug=slug, defaults={"name": name})
+    if created and slug != NETWORK_CHAIN_SLUG:
+        actor = actor or platform_validator()
+        actor_register(did=actor.did)
+        ledger_append(
+            chain=NETWORK_CHAIN_SLUG,
+            actor=actor,
+            kind="ledger.chain.create",
+            payload={"chain": slug},
+        )
     return chain
 
 

@@ -49,7 +49,7 @@ def block_detail(request, slug: str, height: int):
         "ledger/block_detail.html",
         {
             "chain": chain,
-            "block": block,
+            "the_block": block,
             "first_index": first,
             "entries": entries.get_page(request.GET.get("page")),
             "checkpoint": selectors.block_checkpoint(block=block, chain_slug=chain.slug),
@@ -68,7 +68,7 @@ def entry_detail(request, slug: str, index: int):
             "chain": chain,
             "entry": entry,
             "payload_json": json.dumps(entry.payload, indent=2, ensure_ascii=False),
-            "block": selectors.block_containing(chain=chain, index=index),
+            "the_block": selectors.block_containing(chain=chain, index=index),
             "receipt": receipt,
             "receipt_json": json.dumps(receipt, indent=2) if receipt else "",
         },

@@ -5,7 +5,9 @@ from ledger.models import Chain
 
 
 class Command(BaseCommand):
-    help = "Write a self-contained bundle of a chain, checkable with `python -m ledger.verify_bundle`."
+    help = (
+        "Write a self-contained bundle of a chain, checkable with `python -m ledger.verify_bundle`."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--chain", required=True, help="slug of the chain")

@@ -1,0 +1,620 @@
+"""Ledger benchmark: raw Ed25519 limits, and how close the ledger gets to them.
+
+Run from the repository root:
+
+    .venv/bin/python bench/ledger.py            # full run (a few minutes on 2 cores)
+    .venv/bin/python bench/ledger.py --quick    # smaller sizes (about a minute)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/ledger.py
+
+The top-level invocation measures raw `cryptography` Ed25519 signing and verification, then
+runs one subprocess of this same script per database backend (`--backend sqlite`, and
+`--backend postgres` when DATABASE_URL names a PostgreSQL server), because the settings read
+DATABASE_URL when they are imported. Each subprocess configures Django on a fresh database
+(a temporary SQLite file, or a `smartb_bench` database created and dropped here), migrates it,
+measures, and writes its figures as JSON; the top level prints one table with every figure
+and its ratio to the raw limit measured in the same run. Progress goes to stderr. Nothing
+here asserts on time: the targets are reported as met or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_PG_DB = "smartb_bench"
+T0 = time.perf_counter()
+
+# Sizes: (full, quick).
+SIZES = {
+    "raw_seconds": (2.0, 2.0),
+    "single_appends": (2_000, 300),
+    "batched_appends": (20_000, 5_000),  # also the chain that ledger_verify checks
+    "batch": (100, 100),
+    "seal_every": (500, 500),
+    "proof_entries": (1_000_000, 100_000),
+    "proof_samples": (1_000, 1_000),
+    "fill_chunk": (20_000, 20_000),
+}
+
+TARGETS = {
+    "batched": 1 / 3,  # batched appends/s >= 1/3 of raw signatures/s
+    "verify": 0.80,  # ledger_verify tx/s >= 80 % of raw verifications/s
+    "proof_ms": 2.0,  # inclusion proof < 2 ms at a million entries
+}
+
+
+def log(message: str) -> None:
+    print(f"[{time.perf_counter() - T0:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def size(name: str, quick: bool) -> int | float:
+    full, small = SIZES[name]
+    return small if quick else full
+
+
+def percentiles(samples_s: list[float]) -> dict[str, float]:
+    """p50/p95/p99 in milliseconds."""
+    cuts = statistics.quantiles(samples_s, n=100, method="inclusive")
+    return {
+        "p50_ms": cuts[49] * 1000,
+        "p95_ms": cuts[94] * 1000,
+        "p99_ms": cuts[98] * 1000,
+        "mean_ms": statistics.fmean(samples_s) * 1000,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Raw Ed25519 (top-level process)
+# --------------------------------------------------------------------------------------------
+
+
+def raw_ed25519(seconds: float) -> dict:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key()
+    message = hashlib.sha256(b"smartb-bench").digest() * 6 + b"12345678"  # 200 bytes
+    assert len(message) == 200
+
+    def rate(operation) -> float:
+        for _ in range(200):  # warm-up
+            operation()
+        done, start = 0, time.perf_counter()
+        while True:
+            for _ in range(250):
+                operation()
+            done += 250
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds:
+                return done / elapsed
+
+    signature = key.sign(message)
+    log(f"raw Ed25519: signing a 200-byte message for {seconds:.0f} s")
+    signs = rate(lambda: key.sign(message))
+    log(f"raw Ed25519: verifying for {seconds:.0f} s")
+    verifies = rate(lambda: public.verify(signature, message))
+    return {"sign_per_s": signs, "verify_per_s": verifies, "message_bytes": len(message)}
+
+
+# --------------------------------------------------------------------------------------------
+# 2-4. One database backend (subprocess)
+# --------------------------------------------------------------------------------------------
+
+
+def setup_django(db_url: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "smartb.settings.base"
+    os.environ["DATABASE_URL"] = db_url
+    os.environ["SMARTB_SEAL_BATCH_SIZE"] = str(10**9)  # no auto-seal during append timing
+    os.environ.pop("CELERY_BROKER_URL", None)  # no broker: Celery runs tasks eagerly
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    log(f"migrating a fresh database ({db_url.split('://', 1)[0]})")
+    call_command("migrate", verbosity=0)
+
+
+def bench_appends(quick: bool) -> tuple[dict, object]:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from django.db import transaction
+
+    from ledger.services import actor_register, chain_create, chain_seal, ledger_append
+    from ledger.services import transaction_prepare
+    from ledger.signing import KeySigner
+
+    signer = KeySigner(Ed25519PrivateKey.generate())
+    actor_register(did=signer.did)
+
+    def payload(i: int) -> dict:
+        return {"ballot": f"b-{i:08d}", "choice": "yes", "proposal": "p-2026-0001", "seq": i}
+
+    single = chain_create(slug="bench-single", name="bench single commits")
+    signed_len = len(
+        transaction_prepare(
+            chain=single, actor_did=signer.did, kind="bench.vote.cast", payload=payload(0)
+        ).signing_bytes
+    )
+
+    # (a) one commit per append
+    n_single = int(size("single_appends", quick))
+    log(f"(a) {n_single} appends, one transaction.atomic() each")
+    for i in range(20):  # warm-up (connection, statement caches)
+        with transaction.atomic():
+            ledger_append(chain=single, actor=signer, kind="bench.vote.cast", payload=payload(i))
+    latencies = []
+    start = time.perf_counter()
+    for i in range(20, 20 + n_single):
+        t = time.perf_counter()
+        with transaction.atomic():
+            ledger_append(chain=single, actor=signer, kind="bench.vote.cast", payload=payload(i))
+        latencies.append(time.perf_counter() - t)
+    total_single = time.perf_counter() - start
+
+    # (b) 100 appends per transaction.atomic(); this chain is then checked by ledger_verify.
+    n_batched = int(size("batched_appends", quick))
+    batch = int(size("batch", quick))
+    seal_every = int(size("seal_every", quick))
+    chain = chain_create(slug="bench-verify", name="bench batched commits")
+    log(f"(b) {n_batched} appends, {batch} per transaction.atomic(), sealed every {seal_every}")
+    appended, batched_time, seal_time, blocks = 0, 0.0, 0.0, 0
+    while appended < n_batched:
+        t = time.perf_counter()
+        with transaction.atomic():
+            for i in range(appended, appended + batch):
+                ledger_append(
+                    chain=chain, actor=signer, kind="bench.vote.cast", payload=payload(i)
+                )
+        batched_time += time.perf_counter() - t
+        appended += batch
+        if appended % seal_every == 0 or appended >= n_batched:
+            t = time.perf_counter()  # sealing is not part of the append figure
+            if chain_seal(chain=chain) is not None:
+                blocks += 1
+            seal_time += time.perf_counter() - t
+        if appended % 5000 == 0:
+            log(f"(b) {appended}/{n_batched}")
+
+    result = {
+        "signed_bytes": signed_len,
+        "single": {
+            "count": n_single,
+            "per_s": n_single / total_single,
+            **percentiles(latencies),
+        },
+        "batched": {
+            "count": n_batched,
+            "batch": batch,
+            "per_s": n_batched / batched_time,
+            "blocks": blocks,
+            "seal_ms_per_block": seal_time / max(blocks, 1) * 1000,
+        },
+    }
+    return result, chain
+
+
+def bench_verify(chain) -> dict:
+    from ledger.integrity import verify_chain
+    from ledger.models import Chain
+
+    chain = Chain.objects.get(pk=chain.pk)
+    log(f"ledger_verify: verify_chain over {chain.size} transactions, {chain.block_count} blocks")
+    start = time.perf_counter()
+    report = verify_chain(chain)
+    elapsed = time.perf_counter() - start
+    return {
+        "transactions": report.transactions,
+        "blocks": report.blocks,
+        "seconds": elapsed,
+        "per_s": report.transactions / elapsed,
+        "failure": None if report.failure is None else str(report.failure),
+    }
+
+
+def bench_proofs(quick: bool) -> dict:
+    from django.db import connection
+
+    from ledger import merkle, selectors
+    from ledger.models import Chain, MerkleNode, Transaction
+
+    n = int(size("proof_entries", quick))
+    chunk = int(size("fill_chunk", quick))
+    samples = int(size("proof_samples", quick))
+
+    log(f"proofs: hashing {n:,} synthetic leaves (leaf i = SHA-256 of str(i)) into a MemoryTree")
+    tree = merkle.MemoryTree()
+    for i in range(n):
+        tree.append_leaf_hash(hashlib.sha256(str(i).encode()).digest())
+
+    chain = Chain.objects.create(slug="bench-proofs", name="bench proofs (synthetic)")
+    created = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    filler_actor = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    log(f"proofs: inserting {n:,} Transaction rows (bulk_create, chunks of {chunk:,})")
+    fill_start = time.perf_counter()
+    for first in range(0, n, chunk):
+        rows = [
+            Transaction(
+                chain=chain,
+                index=i,
+                kind="bench.filler",
+                actor=filler_actor,
+                payload={"seq": i},
+                created_at=created,
+                signature="0" * 128,  # filler: these rows are never signature-checked here
+                tx_hash=hashlib.sha256(b"bench-proofs-tx:%d" % i).hexdigest(),
+                leaf_hash=tree.nodes[(0, i)].hex(),
+            )
+            for i in range(first, min(first + chunk, n))
+        ]
+        Transaction.objects.bulk_create(rows)
+        if (first // chunk) % 10 == 9:
+            log(f"proofs: {first + len(rows):,} transactions")
+    inner = [(key, value) for key, value in tree.nodes.items() if key[0] > 0]
+    log(f"proofs: inserting {len(inner):,} MerkleNode rows (complete subtrees, level >= 1)")
+    for first in range(0, len(inner), chunk):
+        MerkleNode.objects.bulk_create(
+            MerkleNode(chain=chain, level=level, index=index, hash=value.hex())
+            for (level, index), value in inner[first : first + chunk]
+        )
+        if (first // chunk) % 10 == 9:
+            log(f"proofs: {first + chunk:,} nodes")
+    Chain.objects.filter(pk=chain.pk).update(size=n)
+    fill_seconds = time.perf_counter() - fill_start
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    chain = Chain.objects.get(pk=chain.pk)
+    del inner
+
+    rng = random.Random(20260101)
+    pairs = []
+    for _ in range(samples):
+        tree_size = rng.randint(1, n)
+        pairs.append((rng.randrange(tree_size), tree_size))
+    roots: dict[int, bytes] = {}
+
+    def root_of(tree_size: int) -> bytes:
+        if tree_size not in roots:
+            roots[tree_size] = tree.root(tree_size)
+        return roots[tree_size]
+
+    log(f"proofs: {samples} inclusion proofs at random (index, tree_size <= {n:,})")
+    for index, tree_size in pairs[:20]:  # warm-up
+        selectors.inclusion_proof(chain=chain, index=index, tree_size=tree_size)
+    db_times, proofs = [], []
+    for index, tree_size in pairs:
+        t = time.perf_counter()
+        proof = selectors.inclusion_proof(chain=chain, index=index, tree_size=tree_size)
+        db_times.append(time.perf_counter() - t)
+        proofs.append(proof)
+    mem_times = []
+    for index, tree_size in pairs:  # the raw limit: same proof, hashes from memory
+        t = time.perf_counter()
+        merkle.inclusion_proof(index, tree_size, tree.fetch)
+        mem_times.append(time.perf_counter() - t)
+    bad_inclusion = 0
+    for (index, tree_size), proof in zip(pairs, proofs, strict=True):
+        expected = root_of(tree_size)
+        leaf = tree.nodes[(0, index)]
+        path = [bytes.fromhex(h) for h in proof.audit_path]
+        ok = (
+            proof.leaf_hash == leaf.hex()
+            and proof.root == expected.hex()
+            and merkle.verify_inclusion(leaf, index, tree_size, path, expected)
+        )
+        bad_inclusion += not ok
+
+    log(f"proofs: {samples} consistency proofs at random (first <= second <= {n:,})")
+    cpairs = []
+    for _ in range(samples):
+        a, b = rng.randint(1, n), rng.randint(1, n)
+        cpairs.append((min(a, b), max(a, b)))
+    for first, second in cpairs[:20]:
+        selectors.consistency_proof(chain=chain, first=first, second=second)
+    cdb_times, cproofs = [], []
+    for first, second in cpairs:
+        t = time.perf_counter()
+        cproof = selectors.consistency_proof(chain=chain, first=first, second=second)
+        cdb_times.append(time.perf_counter() - t)
+        cproofs.append(cproof)
+    cmem_times = []
+    for first, second in cpairs:
+        t = time.perf_counter()
+        merkle.consistency_proof(first, second, tree.fetch)
+        cmem_times.append(time.perf_counter() - t)
+    bad_consistency = 0
+    for (first, second), cproof in zip(cpairs, cproofs, strict=True):
+        r1, r2 = root_of(first), root_of(second)
+        path = [bytes.fromhex(h) for h in cproof["proof"]]
+        ok = (
+            cproof["first_root"] == r1.hex()
+            and cproof["second_root"] == r2.hex()
+            and merkle.verify_consistency(first, second, r1, r2, path)
+        )
+        bad_consistency += not ok
+
+    return {
+        "entries": n,
+        "fill_seconds": fill_seconds,
+        "samples": samples,
+        "inclusion": {**percentiles(db_times), "memory": percentiles(mem_times)},
+        "inclusion_failed": bad_inclusion,
+        "consistency": {**percentiles(cdb_times), "memory": percentiles(cmem_times)},
+        "consistency_failed": bad_consistency,
+    }
+
+
+def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
+    setup_django(db_url)
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        version = f"SQLite {sqlite3.sqlite_version}"
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = f"PostgreSQL {cursor.fetchone()[0]}"
+    result: dict = {"backend": backend, "version": version}
+    appends, chain = bench_appends(quick)
+    result["appends"] = appends
+    result["verify"] = bench_verify(chain)
+    if backend == "sqlite":
+        result["proofs"] = bench_proofs(quick)
+    connection.close()
+    out.write_text(json.dumps(result))
+    log(f"{backend}: done")
+
+
+# --------------------------------------------------------------------------------------------
+# Orchestration and the table (top-level process)
+# --------------------------------------------------------------------------------------------
+
+
+def child_env(db_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "smartb.settings.base"
+    env["DATABASE_URL"] = db_url
+    env["SMARTB_SEAL_BATCH_SIZE"] = str(10**9)
+    env.pop("CELERY_BROKER_URL", None)
+    env.pop("CELERY_RESULT_BACKEND", None)
+    return env
+
+
+def spawn(backend: str, db_url: str, quick: bool, workdir: Path) -> dict:
+    out = workdir / f"{backend}.json"
+    command = [sys.executable, str(Path(__file__).resolve()), "--backend", backend]
+    command += ["--db-url", db_url, "--json-out", str(out)]
+    if quick:
+        command.append("--quick")
+    log(f"starting the {backend} run in a subprocess")
+    completed = subprocess.run(command, env=child_env(db_url), cwd=REPO, check=False)
+    if completed.returncode != 0 or not out.exists():
+        return {"backend": backend, "error": f"subprocess exited with {completed.returncode}"}
+    return json.loads(out.read_text())
+
+
+def pg_admin(url: str, statements: list[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def run_postgres(server_url: str, quick: bool, workdir: Path) -> dict:
+    parts = urlsplit(server_url)
+    if parts.path.strip("/") == BENCH_PG_DB:
+        return {"backend": "postgres", "error": f"DATABASE_URL already names {BENCH_PG_DB}"}
+    bench_url = urlunsplit(parts._replace(path="/" + BENCH_PG_DB))
+    drop = f"DROP DATABASE IF EXISTS {BENCH_PG_DB} WITH (FORCE)"
+    try:
+        pg_admin(server_url, [drop, f"CREATE DATABASE {BENCH_PG_DB}"])
+    except Exception as error:  # noqa: BLE001 - report and carry on with the table
+        return {"backend": "postgres", "error": f"cannot create {BENCH_PG_DB}: {error}"}
+    try:
+        return spawn("postgres", bench_url, quick, workdir)
+    finally:
+        try:
+            pg_admin(server_url, [drop])
+            log(f"dropped database {BENCH_PG_DB}")
+        except Exception as error:  # noqa: BLE001
+            log(f"could not drop {BENCH_PG_DB}: {error}")
+
+
+def fmt_rate(value: float) -> str:
+    return f"{value:,.0f} /s"
+
+
+def fmt_ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
+def verdict(ok: bool) -> str:
+    return "MET" if ok else "NOT MET"
+
+
+def print_report(raw: dict, results: list[dict], quick: bool) -> None:
+    import cryptography
+    import django
+
+    rows: list[tuple[str, ...]] = []
+    sign, verify = raw["sign_per_s"], raw["verify_per_s"]
+    rows.append(("1  raw Ed25519 sign (200 B)", "-", fmt_rate(sign), "", "", "", "100 %", "", ""))
+    rows.append(("1  raw Ed25519 verify (200 B)", "-", fmt_rate(verify), "", "", "", "100 %", ""))
+    notes: list[str] = []
+    for res in results:
+        name = res["backend"]
+        if "error" in res:
+            rows.append((f"2-4 {name}", name, "FAILED: " + res["error"], "", "", "", "", "", ""))
+            continue
+        single, batched = res["appends"]["single"], res["appends"]["batched"]
+        rows.append(
+            (
+                f"2a appends, 1 commit each (n={single['count']:,})",
+                name,
+                fmt_rate(single["per_s"]),
+                fmt_ms(single["p50_ms"]),
+                fmt_ms(single["p95_ms"]),
+                fmt_ms(single["p99_ms"]),
+                f"{single['per_s'] / sign:.1%} of sign",
+                "",
+                "",
+            )
+        )
+        ratio = batched["per_s"] / sign
+        rows.append(
+            (
+                f"2b appends, {batched['batch']}/commit (n={batched['count']:,})",
+                name,
+                fmt_rate(batched["per_s"]),
+                "",
+                "",
+                "",
+                f"{ratio:.1%} of sign",
+                ">= 33.3 %",
+                verdict(ratio >= TARGETS["batched"]),
+            )
+        )
+        ver = res["verify"]
+        ratio = ver["per_s"] / verify
+        ok = ver["failure"] is None
+        rows.append(
+            (
+                f"3  ledger_verify ({ver['transactions']:,} tx, {ver['blocks']} blocks)",
+                name,
+                fmt_rate(ver["per_s"]) if ok else "FAILED",
+                "",
+                "",
+                "",
+                f"{ratio:.1%} of verify",
+                ">= 80 %",
+                verdict(ok and ratio >= TARGETS["verify"]),
+            )
+        )
+        if not ok:
+            notes.append(f"{name}: verify_chain reported a failure: {ver['failure']}")
+        notes.append(
+            f"{name} ({res['version']}): sealing took {batched['seal_ms_per_block']:.1f} ms per "
+            f"block of {SIZES['seal_every'][0]} ({batched['blocks']} blocks), not counted in 2b; "
+            f"signed bytes per transaction: {res['appends']['signed_bytes']} B"
+        )
+        proofs = res.get("proofs")
+        if proofs:
+            n = proofs["entries"]
+            for kind, label in (("inclusion", "inclusion"), ("consistency", "consistency")):
+                figure = proofs[kind]
+                memory = figure["memory"]
+                failed = proofs[f"{kind}_failed"]
+                target = ""
+                status = ""
+                if kind == "inclusion":
+                    target = "p99 < 2 ms"
+                    status = verdict(figure["p99_ms"] < TARGETS["proof_ms"] and not failed)
+                    if n < 1_000_000:
+                        status += " (at 100k, --quick)"
+                rows.append(
+                    (
+                        f"4  {label} proof at {n:,} entries",
+                        name,
+                        f"{1000 / figure['mean_ms']:,.0f} /s",
+                        fmt_ms(figure["p50_ms"]),
+                        fmt_ms(figure["p95_ms"]),
+                        fmt_ms(figure["p99_ms"]),
+                        f"{memory['p50_ms'] / figure['p50_ms']:.1%} of in-memory",
+                        target,
+                        status,
+                    )
+                )
+                notes.append(
+                    f"{name}: {label} proofs: {proofs['samples']} random pairs, "
+                    f"{proofs['samples'] - failed} verified against MemoryTree roots, "
+                    f"{failed} failed; in-memory (merkle.{label}_proof over MemoryTree.fetch) "
+                    f"p50 {memory['p50_ms'] * 1000:.1f} us, p99 {memory['p99_ms'] * 1000:.1f} us"
+                )
+            notes.append(
+                f"{name}: proof tables filled directly, not through ledger_append: "
+                f"{n:,} leaves = SHA-256(str(i)), filler Transaction rows (signature not valid), "
+                f"MerkleNode rows from merkle.MemoryTree; fill took {proofs['fill_seconds']:.0f} s"
+            )
+
+    header = ("figure", "backend", "throughput", "p50 ms", "p95 ms", "p99 ms", "ratio to raw")
+    header += ("target", "status")
+    rows = [tuple(row) + ("",) * (len(header) - len(row)) for row in rows]
+    widths = [max(len(str(row[c])) for row in [header, *rows]) for c in range(len(header))]
+    right = {2, 3, 4, 5, 6}
+
+    def line(row) -> str:
+        cells = [
+            str(cell).rjust(widths[c]) if c in right else str(cell).ljust(widths[c])
+            for c, cell in enumerate(row)
+        ]
+        return "  ".join(cells).rstrip()
+
+    print()
+    print(
+        f"SMART B ledger benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, "
+        f"{'--quick' if quick else 'full run'}; nproc={os.cpu_count()}, "
+        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+        f"Django {django.get_version()}, cryptography {cryptography.__version__}"
+    )
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+    print()
+    print("Ratios: throughput / raw throughput measured above in this run (2: ÷ raw signatures/s,")
+    print("3: ÷ raw verifications/s; 4: in-memory proof p50 ÷ database proof p50).")
+    for note in notes:
+        print(f"- {note}")
+    print(f"Total wall time {time.perf_counter() - T0:.0f} s.")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (100k proofs)")
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    parser.add_argument("--db-url", help=argparse.SUPPRESS)
+    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.backend:  # subprocess: one database backend
+        run_backend(args.backend, args.db_url, args.quick, args.json_out)
+        return 0
+
+    raw = raw_ed25519(float(size("raw_seconds", args.quick)))
+    results = []
+    with tempfile.TemporaryDirectory(prefix="smartb-bench-") as tmp:
+        workdir = Path(tmp)
+        sqlite_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+        results.append(spawn("sqlite", sqlite_url, args.quick, workdir))
+        server = os.environ.get("DATABASE_URL", "")
+        if server.startswith(("postgres://", "postgresql://", "pgsql://")):
+            results.append(run_postgres(server, args.quick, workdir))
+        elif server:
+            log("DATABASE_URL is not PostgreSQL: PostgreSQL run skipped")
+    print_report(raw, results, args.quick)
+    return 1 if any("error" in res for res in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
