@@ -6,7 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from ledger.didkey import public_key_from_did, verification_method
@@ -24,6 +24,12 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email or self.username
+
+    def save(self, *args, **kwargs):
+        # The post_save signal gives a new account its DID: an account that could not get
+        # one must not be created.
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
 
     @property
     def primary_identity(self) -> Identity | None:

@@ -10,7 +10,7 @@ from .didkey import public_key_from_did
 from .models import BlockSignature
 from .receipts import verify_receipt
 from .selectors import entry_by_hash
-from .signing import platform_validator
+from .signing import checkpoint_origin, platform_validator
 
 CHECK_LABELS = {
     "tree_size": _("The checkpoint is for the receipt's tree size"),
@@ -22,14 +22,25 @@ CHECK_LABELS = {
 
 def trusted_checkpoint_keys(chain_slug: str) -> list[tuple[str, bytes, str]]:
     """(key name, public key, validator DID) of every key that sealed blocks of the chain."""
+    return all_checkpoint_keys(chain_slugs=[chain_slug]).get(chain_slug, [])
+
+
+def all_checkpoint_keys(*, chain_slugs: list[str]) -> dict[str, list[tuple[str, bytes, str]]]:
+    """Checkpoint keys of several chains in one query: the platform validator's, plus every
+    key that signed one of their blocks."""
     validator = platform_validator()
-    keys = {(f"{settings.SMARTB_LEDGER_ORIGIN}/{chain_slug}", validator.did)}
-    keys.update(
-        BlockSignature.objects.filter(block__chain__slug=chain_slug)
-        .values_list("key_name", "validator")
+    keys = {slug: {(checkpoint_origin(slug), validator.did)} for slug in chain_slugs}
+    rows = (
+        BlockSignature.objects.filter(block__chain__slug__in=chain_slugs)
+        .values_list("block__chain__slug", "key_name", "validator")
         .distinct()
     )
-    return [(name, public_key_from_did(did), did) for name, did in sorted(keys)]
+    for slug, name, did in rows:
+        keys[slug].add((name, did))
+    return {
+        slug: [(name, public_key_from_did(did), did) for name, did in sorted(pairs)]
+        for slug, pairs in keys.items()
+    }
 
 
 def receipt_check(receipt) -> dict:

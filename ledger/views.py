@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from . import selectors
 from .errors import LedgerError
-from .receipt_check import receipt_check
+from .receipt_check import CHECK_LABELS, all_checkpoint_keys, receipt_check
 
 
 def chain_list(request):
@@ -91,9 +91,30 @@ def receipt_verify(request):
             except LedgerError as failure:
                 error = failure.message
     template = "ledger/receipt_verify.html"
+    context = {"text": text, "result": result, "error": error}
     if request.htmx:
         template += "#result"
-    status = 400 if error else 200
-    return render(
-        request, template, {"text": text, "result": result, "error": error}, status=status
-    )
+    else:
+        keys = browser_trusted_keys()
+        context["trusted_keys"] = keys
+        context["browser_config"] = {"trusted": keys, "labels": browser_labels()}
+    return render(request, template, context, status=400 if error else 200)
+
+
+def browser_trusted_keys() -> list[dict]:
+    """The checkpoint keys of every chain, published for the in-browser check."""
+    slugs = list(selectors.chain_list().values_list("slug", flat=True))
+    return [
+        {"chain": slug, "key_name": name, "public_key": key.hex(), "validator": did}
+        for slug, keys in all_checkpoint_keys(chain_slugs=slugs).items()
+        for name, key, did in keys
+    ]
+
+
+def browser_labels() -> dict:
+    return {
+        **{code: str(label) for code, label in CHECK_LABELS.items()},
+        "holds": _("The receipt holds (checked in your browser)."),
+        "fails": _("The receipt does not hold (checked in your browser)."),
+        "error": _("Not checked:"),
+    }
