@@ -7,15 +7,46 @@ import re
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from ledger.didkey import InvalidDid, did_from_public_key, public_key_from_did
 
 from . import selectors
 from .actions import AttestDocument, RegisterSelfCustodyKey
 from .signed_actions import SignedAction, action_execute, action_prepare, prepared_as_dict
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class BoundedJSONParser(JSONParser):
+    """JSON nested deeper than Python can parse is a 400 like any other bad JSON, not a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None
+
+
+PARSERS = [BoundedJSONParser, FormParser, MultiPartParser]
+
+
+class DidKeyField(serializers.CharField):
+    """A did:key holding an Ed25519 public key, written canonically (no DID URL fragment)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            canonical = did_from_public_key(public_key_from_did(value))
+        except InvalidDid:
+            canonical = None
+        if value != canonical:
+            raise serializers.ValidationError("not a did:key holding an Ed25519 public key")
+        return value
 
 
 class SignatureFields(serializers.Serializer):
@@ -39,13 +70,13 @@ def digest_field():
 
 
 class AttestInput(serializers.Serializer):
-    did = serializers.CharField(max_length=200)
+    did = DidKeyField(max_length=200)
     digest = digest_field()
     chain = serializers.SlugField(max_length=64, required=False, default="network")
 
 
 class KeyInput(serializers.Serializer):
-    did = serializers.RegexField(r"^did:key:z6Mk[1-9A-HJ-NP-Za-km-z]{40,50}$", max_length=200)
+    did = DidKeyField(max_length=200)
     label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
@@ -83,6 +114,7 @@ def signed_action_endpoints(
 
     class Prepare(APIView):
         permission_classes = [IsAuthenticated]
+        parser_classes = PARSERS
 
         @extend_schema(
             request=input_class,
@@ -99,6 +131,7 @@ def signed_action_endpoints(
 
     class Submit(APIView):
         permission_classes = [IsAuthenticated]
+        parser_classes = PARSERS
 
         @extend_schema(
             request=submit_class,
@@ -172,6 +205,7 @@ class CredentialVerifyInput(serializers.Serializer):
 class CredentialVerifyApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    parser_classes = PARSERS
 
     @extend_schema(
         request=CredentialVerifyInput,

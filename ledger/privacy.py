@@ -18,13 +18,13 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_.:\-/#+=,]{0,256}$")
 
 def assert_no_personal_data(value: Any, path: str = "$") -> None:
     if isinstance(value, str):
-        if not _TOKEN.match(value):
+        if not _TOKEN.fullmatch(value):
             raise PersonalDataRefused(
                 f"{path}: free text refused on the ledger; record an id or a SHA-256 digest"
             )
     elif isinstance(value, dict):
         for key, item in value.items():
-            if not _TOKEN.match(key):
+            if not _TOKEN.fullmatch(key):
                 raise PersonalDataRefused(f"{path}: key {key[:40]!r} is not an identifier")
             assert_no_personal_data(item, f"{path}.{key}")
     elif isinstance(value, list | tuple):

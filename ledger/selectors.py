@@ -22,8 +22,11 @@ def db_fetch(chain: Chain, keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, by
     found: dict[merkle.NodeKey, bytes] = {}
     leaves = [index for level, index in keys if level == 0]
     if leaves:
-        rows = Transaction.objects.filter(chain=chain, index__in=leaves).values_list(
-            "index", "leaf_hash"
+        # No ordering: the model's default (chain slug, index) would join the chain table.
+        rows = (
+            Transaction.objects.filter(chain=chain, index__in=leaves)
+            .order_by()
+            .values_list("index", "leaf_hash")
         )
         found.update({(0, index): bytes.fromhex(h) for index, h in rows})
     inner = [(level, index) for level, index in keys if level > 0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -147,8 +148,22 @@ def transaction_prepare(
 
 def ledger_append(*, chain: Chain | str, actor: Signer, kind: str, payload: dict) -> Transaction:
     """Sign with `actor` (custodial key or validator) and append. See `ledger_append_signed`."""
-    prepared = transaction_prepare(chain=chain, actor_did=actor.did, kind=kind, payload=payload)
-    return _append(prepared, actor.sign(prepared.signing_bytes), check_freshness=False)
+    return ledger_append_many(chain=chain, entries=[(actor, kind, payload)])[0]
+
+
+def ledger_append_many(
+    *, chain: Chain | str, entries: Sequence[tuple[Signer, str, dict]]
+) -> list[Transaction]:
+    """Append several transactions to one chain, in order, under one lock: all or none.
+
+    For batch work (imports, a service's batch of claims): the chain head is locked once and
+    rows are written in bulk, so the cost per transaction is mostly signing and hashing.
+    """
+    signed = []
+    for actor, kind, payload in entries:
+        prepared = transaction_prepare(chain=chain, actor_did=actor.did, kind=kind, payload=payload)
+        signed.append((prepared, actor.sign(prepared.signing_bytes)))
+    return _sync_head(chain, _append(signed, check_freshness=False))
 
 
 def ledger_append_signed(
@@ -173,20 +188,32 @@ def ledger_append_signed(
     prepared = transaction_prepare(
         chain=chain, actor_did=actor_did, kind=kind, payload=payload, created_at=moment
     )
-    return _append(prepared, signature, check_freshness=True)
+    return _sync_head(chain, _append([(prepared, signature)], check_freshness=True))[0]
 
 
-def _check_signature(prepared: PreparedTransaction, signature: bytes) -> None:
-    actor = Actor.objects.filter(did=prepared.actor, active=True).first()
-    if actor is None:
-        raise UnknownActor()
-    if not isinstance(signature, bytes) or len(signature) != 64:
-        raise BadSignature("an Ed25519 signature is 64 bytes")
-    try:
-        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(actor.public_key))
-        key.verify(signature, prepared.signing_bytes)
-    except (InvalidSignature, ValueError) as error:
-        raise BadSignature() from error
+def _sync_head(chain: Chain | str, entries: list[Transaction]) -> list[Transaction]:
+    """Keep a caller's Chain instance in step with the head the append moved."""
+    if isinstance(chain, Chain) and entries:
+        chain.size = entries[-1].chain.size
+    return entries
+
+
+def _check_signatures(signed: list[tuple[PreparedTransaction, bytes]]) -> None:
+    dids = {prepared.actor for prepared, _ in signed}
+    keys = dict(Actor.objects.filter(did__in=dids, active=True).values_list("did", "public_key"))
+    verifiers = {
+        did: Ed25519PublicKey.from_public_bytes(bytes.fromhex(k)) for did, k in keys.items()
+    }
+    for prepared, signature in signed:
+        verifier = verifiers.get(prepared.actor)
+        if verifier is None:
+            raise UnknownActor()
+        if not isinstance(signature, bytes) or len(signature) != 64:
+            raise BadSignature("an Ed25519 signature is 64 bytes")
+        try:
+            verifier.verify(signature, prepared.signing_bytes)
+        except InvalidSignature as error:
+            raise BadSignature() from error
 
 
 def _check_freshness(prepared: PreparedTransaction) -> None:
@@ -197,58 +224,83 @@ def _check_freshness(prepared: PreparedTransaction) -> None:
         raise StaleTransaction()
 
 
-def _append(prepared: PreparedTransaction, signature: bytes, *, check_freshness: bool):
+def _append(
+    signed: list[tuple[PreparedTransaction, bytes]], *, check_freshness: bool
+) -> list[Transaction]:
+    if not signed:
+        return []
+    slug = signed[0][0].chain
+    if any(prepared.chain != slug for prepared, _ in signed):
+        raise UnknownChain("one batch appends to one chain")
     # Verify before taking the lock: signature checks are the expensive part.
-    _check_signature(prepared, signature)
+    _check_signatures(signed)
     if check_freshness:
-        _check_freshness(prepared)
-    body = prepared.signing_bytes
-    tx_hash = hashlib.sha256(body + signature).hexdigest()
-    leaf = merkle.leaf_hash(body + signature)
-    if Transaction.objects.filter(tx_hash=tx_hash).exists():
+        for prepared, _ in signed:
+            _check_freshness(prepared)
+    rows = []
+    for prepared, signature in signed:
+        raw = prepared.signing_bytes + signature
+        rows.append((prepared, signature, hashlib.sha256(raw).hexdigest(), merkle.leaf_hash(raw)))
+    hashes = [tx_hash for _, _, tx_hash, _ in rows]
+    if len(set(hashes)) != len(hashes) or Transaction.objects.filter(tx_hash__in=hashes).exists():
         raise ReplayedTransaction()
     with transaction.atomic():
-        chain = Chain.objects.select_for_update().get(slug=prepared.chain)
-        index = chain.size
+        chain = Chain.objects.select_for_update().get(slug=slug)
+        start = chain.size
+        entries = [
+            Transaction(
+                chain=chain,
+                index=start + offset,
+                kind=prepared.kind,
+                actor=prepared.actor,
+                payload=prepared.payload,
+                created_at=parse_timestamp(prepared.created_at),
+                signature=signature.hex(),
+                tx_hash=tx_hash,
+                leaf_hash=leaf.hex(),
+            )
+            for offset, (prepared, signature, tx_hash, leaf) in enumerate(rows)
+        ]
         try:
             with transaction.atomic():
-                entry = Transaction.objects.create(
-                    chain=chain,
-                    index=index,
-                    kind=prepared.kind,
-                    actor=prepared.actor,
-                    payload=prepared.payload,
-                    created_at=parse_timestamp(prepared.created_at),
-                    signature=signature.hex(),
-                    tx_hash=tx_hash,
-                    leaf_hash=leaf.hex(),
-                )
+                Transaction.objects.bulk_create(entries)
         except IntegrityError as error:  # a concurrent replay of the same bytes
             raise ReplayedTransaction() from error
-        _store_new_nodes(chain, index, leaf)
-        chain.size = index + 1
+        _store_new_nodes(chain, start, [leaf for *_, leaf in rows])
+        chain.size = start + len(entries)
         chain.save(update_fields=["size"])
     if chain.pending_count >= settings.SMARTB_SEAL_BATCH_SIZE:
         from .tasks import seal_chain
 
         chain_id = chain.pk
         transaction.on_commit(lambda: seal_chain.delay(chain_id))
-    return entry
+    return entries
 
 
-def _store_new_nodes(chain: Chain, index: int, leaf: bytes) -> None:
-    closes = merkle.new_nodes_for_leaf(index)
-    if not closes:
-        return
-    known = {(0, index): leaf}
-    known.update(db_fetch(chain, {left for _, left, _ in closes}))
+def _store_new_nodes(chain: Chain, start: int, leaves: list[bytes]) -> None:
+    """Store every complete subtree the new leaves close, reading only the left siblings
+    that predate the batch (at most one per level, in one query)."""
+    plan = [
+        (start + offset, merkle.new_nodes_for_leaf(start + offset)) for offset in range(len(leaves))
+    ]
+    produced = {(0, index) for index, _ in plan}
+    older: set[merkle.NodeKey] = set()
+    for _, closes in plan:
+        for parent, left, _right in closes:
+            if left not in produced:
+                older.add(left)
+            produced.add(parent)
+    known = db_fetch(chain, older) if older else {}
     rows = []
-    for parent, left, right in closes:
-        known[parent] = merkle.node_hash(known[left], known[right])
-        rows.append(
-            MerkleNode(chain=chain, level=parent[0], index=parent[1], hash=known[parent].hex())
-        )
-    MerkleNode.objects.bulk_create(rows)
+    for (index, closes), leaf in zip(plan, leaves, strict=True):
+        known[(0, index)] = leaf
+        for parent, left, right in closes:
+            known[parent] = merkle.node_hash(known[left], known[right])
+            rows.append(
+                MerkleNode(chain=chain, level=parent[0], index=parent[1], hash=known[parent].hex())
+            )
+    if rows:
+        MerkleNode.objects.bulk_create(rows)
 
 
 def chain_seal(*, chain: Chain | str, validator: KeySigner | None = None) -> Block | None:

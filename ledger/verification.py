@@ -64,6 +64,7 @@ class ChainVerifier:
         self.slug = slug
         self.origin = origin
         self.known_actors = known_actors
+        self._keys: dict[str, Ed25519PublicKey | None] = {}
         self.tree = merkle.Frontier()
         self.closed_nodes: list[tuple[merkle.NodeKey, bytes]] = []
         self.keep_nodes = False
@@ -75,6 +76,20 @@ class ChainVerifier:
 
     def _fail(self, reason: str, *, index: int | None = None, height: int | None = None):
         raise VerificationFailed(Failure(reason=reason, index=index, height=height))
+
+    def _actor_key(self, did: str) -> Ed25519PublicKey | None:
+        """The actor's key, loaded once per DID (most chains have few actors, many entries).
+
+        None when the chain never registered the DID, or registered another key for it.
+        """
+        if did not in self._keys:
+            public_key = public_key_from_did(did)
+            registered = None if self.known_actors is None else self.known_actors.get(did)
+            if self.known_actors is not None and registered != public_key.hex():
+                self._keys[did] = None
+            else:
+                self._keys[did] = Ed25519PublicKey.from_public_bytes(public_key)
+        return self._keys[did]
 
     def add_transaction(self, tx: dict) -> None:
         index = tx.get("index")
@@ -89,16 +104,16 @@ class ChainVerifier:
         }
         try:
             body = jcs_stdlib(fields)
-            public_key = public_key_from_did(tx["actor"])
+            verifier = self._actor_key(tx["actor"])
         except (UnsafeJson, InvalidDid) as error:
             self._fail(f"malformed transaction: {error}", index=index)
-        if self.known_actors is not None:
-            registered = self.known_actors.get(tx["actor"])
-            if registered is None:
-                self._fail("signed by an actor the chain never registered", index=index)
-            if registered != public_key.hex():
-                self._fail("the registered key differs from the DID's key", index=index)
-        if not _verify(public_key, tx["signature"], body):
+        if verifier is None:
+            self._fail(
+                "signed by an actor the chain never registered, or not with its key", index=index
+            )
+        try:
+            verifier.verify(bytes.fromhex(tx["signature"]), body)
+        except (InvalidSignature, ValueError, TypeError):
             self._fail("signature does not verify", index=index)
         raw = body + bytes.fromhex(tx["signature"])
         if hashlib.sha256(raw).hexdigest() != tx["tx_hash"]:

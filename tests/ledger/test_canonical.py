@@ -15,7 +15,9 @@ from ledger.canonical import MAX_SAFE_INTEGER, UnsafeJson, canonical_json, jcs_s
 # UTF-16 code units), control characters (escaped), and quotes and backslashes.
 special = st.sampled_from(['"', "\\", "\x00", "\x1f", "\x7f", "\u2028", "\ufeff", "é", "\U0001f600"])
 texts = st.text(
-    alphabet=st.one_of(st.characters(), st.characters(min_codepoint=0x10000), special),
+    alphabet=st.one_of(
+        st.characters(codec="utf-8"), st.characters(min_codepoint=0x10000, codec="utf-8"), special
+    ),
     max_size=12,
 )
 scalars = st.one_of(
@@ -77,6 +79,9 @@ def test_a_known_canonical_form():
         b"bytes",
         {"set": {1, 2}},
         object(),
+        "\ud800",
+        {"text": ["ok", "lone \udc00 surrogate"]},
+        {"\ud83d": "a key that is half an emoji"},
     ],
     ids=repr,
 )
