@@ -29,5 +29,6 @@ class KeyExportForm(forms.Form):
 
 class AttestForm(forms.Form):
     document = forms.FileField(
-        label=_("Document"), help_text=_("Only its SHA-256 digest leaves your browser session.")
+        label=_("Document"),
+        help_text=_("The file is hashed on the server and not kept: only its SHA-256 is recorded."),
     )

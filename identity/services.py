@@ -3,7 +3,7 @@ database transaction as the state it records."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -152,8 +152,8 @@ def credential_issue(
         subject={"id": subject_did, **claims},
         types=types,
         credential_id=f"urn:smartb:credential:{credential.public_id}",
-        valid_from=moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        valid_until=valid_until.strftime("%Y-%m-%dT%H:%M:%SZ") if valid_until else None,
+        valid_from=_utc_stamp(moment),
+        valid_until=_utc_stamp(valid_until) if valid_until else None,
     )
     credential.document = vc.proof_add(
         document,
@@ -175,6 +175,11 @@ def credential_issue(
         },
     )
     return credential
+
+
+def _utc_stamp(moment: datetime) -> str:
+    """An XML Schema dateTimeStamp in UTC ("Z"), whatever the time zone of `moment`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @transaction.atomic

@@ -11,4 +11,4 @@ def give_new_account_a_did(sender, instance: User, created: bool, raw: bool = Fa
     if created and not raw:
         from .services import identity_create_custodial
 
-        identity_create_custodial(user=instance, label="primary", primary=True)
+        identity_create_custodial(user=instance, primary=True)

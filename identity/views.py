@@ -131,7 +131,9 @@ def credential_download(request, public_id: str):
 def credential_revoke_view(request, public_id: str):
     credential = selectors.credential_get_for_user(user=request.user, public_id=public_id)
     try:
-        credential_revoke(credential=credential, by=credential.issuer, reason="revoked")
+        # Only the issuer's account revokes (the subject may see the credential too).
+        by = identity_owned(user=request.user, did=credential.issuer.did)
+        credential_revoke(credential=credential, by=by, reason="revoked")
     except IdentityError as error:
         messages.error(request, error.message)
     else:

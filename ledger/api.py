@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -36,7 +36,8 @@ def _int_param(request, name: str, *, default: int | None = None) -> int:
         if default is None:
             raise ProofUnavailable(f"the query parameter {name!r} is required")
         return default
-    if not raw.isdigit() or len(raw) > 18:
+    # ASCII digits only: str.isdigit() also accepts "²" (int() fails) and other scripts' digits.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ProofUnavailable(f"{name} must be a non-negative integer")
     return int(raw)
 
@@ -139,6 +140,8 @@ class EntryProofApi(PublicReadView):
     )
     def get(self, request, slug: str, index: int):
         chain = selectors.chain_get(slug=slug)
+        if index >= chain.size:
+            raise Http404("no such transaction")
         latest = selectors.block_latest(chain=chain)
         default = latest.tree_size if latest else chain.size
         tree_size = _int_param(request, "tree_size", default=default)

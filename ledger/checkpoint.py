@@ -70,7 +70,9 @@ def parse_checkpoint(text: str) -> Checkpoint:
     if len(lines) < 3:
         raise CheckpointError("a checkpoint needs an origin, a tree size and a root")
     origin, size_text, root_text, *extensions = lines
-    if not origin or not size_text.isdigit() or (size_text != "0" and size_text[0] == "0"):
+    # ASCII digits only: str.isdigit() also accepts "²" (int() fails) and other scripts' digits.
+    decimal = size_text.isascii() and size_text.isdigit()
+    if not origin or not decimal or (size_text != "0" and size_text[0] == "0"):
         raise CheckpointError("bad origin or tree size line")
     try:
         root = base64.b64decode(root_text, validate=True)

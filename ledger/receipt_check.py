@@ -56,9 +56,16 @@ def receipt_check(receipt) -> dict:
             and entry.index == receipt["leaf_index"]
             and entry.leaf_hash == receipt["leaf_hash"]
         )
+    failed = next((name for name, ok in result.checks if not ok), None)
+    if failed:
+        reason = _("This check fails: %(check)s") % {"check": CHECK_LABELS[failed]}
+    elif not result.holds:  # the receipt could not be read: say so, with the technical detail
+        reason = _("The receipt is malformed: %(detail)s") % {"detail": result.reason}
+    else:
+        reason = result.reason
     return {
         "holds": result.holds,
-        "reason": result.reason,
+        "reason": reason,
         "checks": [
             {"check": name, "label": str(CHECK_LABELS[name]), "ok": ok}
             for name, ok in result.checks

@@ -54,10 +54,27 @@ def worker():
         "CELERY_QUEUE": queue,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "smartb", "worker", "--pool=solo",
-         "--concurrency=1", "-Q", queue, "--without-heartbeat", "--without-gossip",
-         "--without-mingle", "--loglevel=WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "smartb",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
     celery_app.conf.task_always_eager = False
@@ -90,8 +107,7 @@ def _chain_with_entries(count: int):
     actor_register(did=signer.did)
     chain = chain_create(slug=f"worker-{uuid.uuid4().hex[:8]}", name="Worker test")
     for position in range(count):
-        ledger_append(chain=chain, actor=signer, kind="test.worker.append",
-                      payload={"n": position})
+        ledger_append(chain=chain, actor=signer, kind="test.worker.append", payload={"n": position})
     return chain, signer
 
 

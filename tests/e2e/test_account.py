@@ -72,6 +72,4 @@ def test_demo_resident_attests_a_document(page, english, demo_ledger):
     expect(success).to_contain_text(f"transaction {entry.index} on the {entry.chain.slug} chain")
     # The attestation links to its ledger transaction.
     link = attest.get_by_role("listitem").filter(has_text=digest).get_by_role("link")
-    expect(link).to_have_attribute(
-        "href", f"/ledger/{entry.chain.slug}/entries/{entry.index}/"
-    )
+    expect(link).to_have_attribute("href", f"/ledger/{entry.chain.slug}/entries/{entry.index}/")

@@ -14,8 +14,10 @@ from rest_framework.authtoken.models import Token
 from identity.models import Attestation, Credential, Identity, User
 from ledger.didkey import did_from_public_key
 from ledger.models import Actor, Chain, MerkleNode, Transaction
+from tests.factories import PASSWORD
 
-PASSWORD = "Un-long-mot-de-passe-42"
+__all__ = ["PASSWORD", "API", "TokenClient", "ClientKey", "world_state", "assert_error"]
+
 API = "/api/v1/identity"
 
 

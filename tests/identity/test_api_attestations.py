@@ -108,9 +108,7 @@ def test_a_signature_by_another_key_is_refused(api, client_key, self_custody_did
     prepared = prepare(api, client_key.did)
     before = world_state()
 
-    response = submit(
-        api, client_key.did, prepared, ClientKey.generate().sign_prepared(prepared)
-    )
+    response = submit(api, client_key.did, prepared, ClientKey.generate().sign_prepared(prepared))
 
     assert_error(response, 400, "bad_signature")
     assert world_state() == before
@@ -152,9 +150,7 @@ def test_replaying_a_signed_attestation_is_refused(api, client_key, self_custody
     assert world_state() == before
 
 
-def test_a_replayed_transaction_is_refused_by_the_ledger_itself(
-    api, client_key, self_custody_did
-):
+def test_a_replayed_transaction_is_refused_by_the_ledger_itself(api, client_key, self_custody_did):
     """Even when the state check passes (the attestation row is gone), the ledger refuses
     the same signed bytes twice."""
     prepared = prepare(api, client_key.did)
@@ -252,7 +248,11 @@ def test_a_signature_by_another_accounts_did_is_refused(api, other_api, other_us
     assert (
         other_api.post(
             "keys",
-            {"did": bob.did, "created_at": prepared["created_at"], "signature": bob.sign_prepared(prepared)},
+            {
+                "did": bob.did,
+                "created_at": prepared["created_at"],
+                "signature": bob.sign_prepared(prepared),
+            },
         ).status_code
         == 201
     )

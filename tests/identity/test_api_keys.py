@@ -156,7 +156,9 @@ def test_a_registration_dated_in_the_future_is_refused(api, client_key):
     future = {**prepared, "created_at": format_timestamp(timezone.now() + timedelta(hours=1))}
     before = world_state()
 
-    response = submit(api, client_key, future, signature=client_key.sign(signing_bytes(future)).hex())
+    response = submit(
+        api, client_key, future, signature=client_key.sign(signing_bytes(future)).hex()
+    )
 
     assert_error(response, 400, "stale_transaction")
     assert world_state() == before
@@ -318,7 +320,11 @@ def test_the_me_endpoint_lists_custodial_and_self_custody_dids(api, user, self_c
     assert response.json() == {
         "account": user.public_id,
         "identities": [
-            {"did": user.primary_identity.did, "custody": "custodial", "label": "primary"},
+            {
+                "did": user.primary_identity.did,
+                "custody": "custodial",
+                "label": user.primary_identity.label,
+            },
             {"did": self_custody_did.did, "custody": "self", "label": "api client"},
         ],
     }

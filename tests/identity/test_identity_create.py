@@ -26,6 +26,7 @@ from ledger.didkey import public_key_from_did
 from ledger.errors import UnknownActor
 from ledger.models import NETWORK_CHAIN_SLUG, Actor, Transaction
 from ledger.services import ledger_append
+from tests.factories import UserFactory
 
 from .support import PASSWORD, world_state
 
@@ -49,8 +50,8 @@ def test_a_new_account_gets_exactly_one_primary_custodial_did(user):
     assert user.primary_identity == identity
 
 
-def test_every_account_gets_its_own_did(make_user):
-    dids = {make_user().primary_identity.did for _ in range(3)}
+def test_every_account_gets_its_own_did(db):
+    dids = {UserFactory().primary_identity.did for _ in range(3)}
 
     assert len(dids) == 3
 
@@ -136,8 +137,8 @@ def test_the_did_is_registered_on_the_network_chain_signed_by_itself(user):
     assert actor.public_key == identity.public_key.hex()
 
 
-def test_the_registration_holds_no_personal_data(make_user):
-    user = make_user(email="jeanne.dupont@example.org")
+def test_the_registration_holds_no_personal_data(db):
+    user = UserFactory(email="jeanne.dupont@example.org")
     user.first_name, user.last_name = "Jeanne", "Dupont"
     user.save()
 
