@@ -7,8 +7,6 @@ import re
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,19 +18,6 @@ from .actions import AttestDocument, RegisterSelfCustodyKey
 from .signed_actions import SignedAction, action_execute, action_prepare, prepared_as_dict
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-
-
-class BoundedJSONParser(JSONParser):
-    """JSON nested deeper than Python can parse is a 400 like any other bad JSON, not a 500."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply") from None
-
-
-PARSERS = [BoundedJSONParser, FormParser, MultiPartParser]
 
 
 class DidKeyField(serializers.CharField):
@@ -114,7 +99,6 @@ def signed_action_endpoints(
 
     class Prepare(APIView):
         permission_classes = [IsAuthenticated]
-        parser_classes = PARSERS
 
         @extend_schema(
             request=input_class,
@@ -131,7 +115,6 @@ def signed_action_endpoints(
 
     class Submit(APIView):
         permission_classes = [IsAuthenticated]
-        parser_classes = PARSERS
 
         @extend_schema(
             request=submit_class,
@@ -205,7 +188,6 @@ class CredentialVerifyInput(serializers.Serializer):
 class CredentialVerifyApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    parser_classes = PARSERS
 
     @extend_schema(
         request=CredentialVerifyInput,

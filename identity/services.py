@@ -99,7 +99,12 @@ def identity_register_self_custody(*, user: User, did: str, label: str, append) 
 
 @transaction.atomic
 def identity_revoke(*, identity: Identity, by: Identity) -> Identity:
-    """Stop accepting signatures from `identity` (its past transactions stay valid)."""
+    """Stop accepting signatures from `identity` (its past transactions stay valid).
+
+    `by` is another identity of the same account (an account revokes its own keys).
+    """
+    if by.user_id != identity.user_id:
+        raise NotYourIdentity()
     if identity.revoked_at is not None:
         return identity
     identity.revoked_at = timezone.now()
@@ -192,10 +197,10 @@ def credential_revoke(
 ) -> Credential:
     """Revoke a credential: verification answers "revoked" from now on."""
     credential = Credential.objects.select_for_update().get(pk=credential.pk)
+    if by.user_id != credential.issuer.user_id:  # first: a stranger learns nothing
+        raise NotYourIdentity()
     if credential.revoked_at is not None:
         raise CredentialRevoked()
-    if by.user_id != credential.issuer.user_id:
-        raise NotYourIdentity()
     credential.revoked_at = timezone.now()
     credential.revocation_reason = reason
     credential.save(update_fields=["revoked_at", "revocation_reason"])

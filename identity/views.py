@@ -13,9 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
+from ledger.errors import LedgerError
+
 from . import crypto, selectors
 from .actions import AttestDocument
-from .errors import IdentityError
+from .errors import NotYourIdentity
 from .forms import AttestForm, KeyExportForm
 from .models import Custody
 from .services import credential_revoke, identity_owned
@@ -50,7 +52,7 @@ def key_export(request):
         else:
             try:
                 identity = identity_owned(user=request.user, did=form.cleaned_data["did"])
-            except IdentityError as error:
+            except LedgerError as error:
                 form.add_error(None, error.message)
             else:
                 if identity.custody != Custody.CUSTODIAL:
@@ -90,12 +92,14 @@ def attest(request):
             sha.update(chunk)
         identity = request.user.primary_identity
         try:
+            if identity is None:
+                raise NotYourIdentity(_("Your account has no active DID."))
             attestation = action_execute(
                 AttestDocument(),
                 user=request.user,
                 data={"did": identity.did, "digest": sha.hexdigest()},
             )
-        except IdentityError as error:
+        except LedgerError as error:
             messages.error(request, error.message)
         else:
             messages.success(
@@ -134,7 +138,7 @@ def credential_revoke_view(request, public_id: str):
         # Only the issuer's account revokes (the subject may see the credential too).
         by = identity_owned(user=request.user, did=credential.issuer.did)
         credential_revoke(credential=credential, by=by, reason="revoked")
-    except IdentityError as error:
+    except LedgerError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Credential revoked."))

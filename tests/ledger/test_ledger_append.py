@@ -21,6 +21,7 @@ from ledger.services import (
     actor_register,
     chain_create,
     ledger_append,
+    ledger_append_many,
     ledger_append_signed,
     transaction_prepare,
 )
@@ -412,3 +413,51 @@ def test_merkle_leaf_is_over_the_same_bytes_as_the_tx_hash(chain, signer):
     entry = append_many(chain, signer, 1)[0]
     raw = canonical_json(entry.signed_fields()) + bytes.fromhex(entry.signature)
     assert entry.leaf_hash == merkle.leaf_hash(raw).hex()
+
+
+# --- Batches ---------------------------------------------------------------------------------
+
+
+def test_a_batch_appends_in_order_and_stores_the_same_tiles_as_single_appends(chain, signer):
+    append_many(chain, signer, 5)
+    batch = ledger_append_many(
+        chain=chain, entries=[(signer, KIND, {"n": n}) for n in range(5, 16)]
+    )
+    assert [entry.index for entry in batch] == list(range(5, 16))
+    assert [entry.payload["n"] for entry in batch] == list(range(5, 16))
+    chain.refresh_from_db()
+    assert chain.size == 16
+    expected = memory_tree(chain)
+    stored = {
+        (level, index): bytes.fromhex(h)
+        for level, index, h in MerkleNode.objects.filter(chain=chain).values_list(
+            "level", "index", "hash"
+        )
+    }
+    assert stored == {key: h for key, h in expected.nodes.items() if key[0] > 0}
+    out = StringIO()
+    call_command("ledger_verify", "--chain", chain.slug, stdout=out)
+    assert "16 transactions" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("last", "error"),
+    [
+        pytest.param(lambda s: (s, KIND, {"name": "Jean Dupont"}), errors.PersonalDataRefused,
+                     id="personal-data"),
+        pytest.param(lambda s: (s, KIND, {"amount": 1.5}), errors.UnsafePayload, id="float"),
+        pytest.param(lambda s: (s, "Bad Kind", {}), errors.BadKind, id="bad-kind"),
+        pytest.param(lambda s: (new_signer(), KIND, {}), errors.UnknownActor, id="unknown-actor"),
+        pytest.param(lambda s: (_ForgingSigner(s.did), KIND, {}), errors.BadSignature,
+                     id="forged"),
+    ],
+)
+def test_a_batch_with_one_bad_transaction_writes_none_of_them(chain, signer, last, error):
+    append_many(chain, signer, 2)
+    entries = [(signer, KIND, {"n": n}) for n in range(4)] + [last(signer)]
+    assert_refused(chain, error, lambda: ledger_append_many(chain=chain, entries=entries))
+
+
+def test_an_empty_batch_writes_nothing(chain):
+    assert ledger_append_many(chain=chain, entries=[]) == []
+    assert counts(chain).transactions == 0
