@@ -3,6 +3,8 @@ the transaction is recorded here at that position."""
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +13,8 @@ from .models import BlockSignature
 from .receipts import verify_receipt
 from .selectors import entry_by_hash
 from .signing import checkpoint_origin, platform_validator
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 
 CHECK_LABELS = {
     "tree_size": _("The checkpoint is for the receipt's tree size"),
@@ -45,7 +49,9 @@ def all_checkpoint_keys(*, chain_slugs: list[str]) -> dict[str, list[tuple[str, 
 
 def receipt_check(receipt) -> dict:
     chain = receipt.get("chain") if isinstance(receipt, dict) else None
-    keys = trusted_checkpoint_keys(chain) if isinstance(chain, str) and len(chain) < 65 else []
+    # Only a slug can name a chain; other text (a NUL byte breaks PostgreSQL) trusts no key.
+    is_slug = isinstance(chain, str) and _SLUG.fullmatch(chain) is not None
+    keys = trusted_checkpoint_keys(chain) if is_slug else []
     result = verify_receipt(receipt, trusted_keys=keys, origin_prefix=settings.SMARTB_LEDGER_ORIGIN)
     recorded = False
     if result.holds:

@@ -13,9 +13,7 @@ KIND = "test.thing.record"
 
 def append_many(chain: Chain | str, signer, count: int, *, start: int = 0) -> list[Transaction]:
     return [
-        ledger_append(
-            chain=chain, actor=signer, kind=KIND, payload={"n": n, "ref": f"ref-{n}"}
-        )
+        ledger_append(chain=chain, actor=signer, kind=KIND, payload={"n": n, "ref": f"ref-{n}"})
         for n in range(start, start + count)
     ]
 

@@ -1,4 +1,4 @@
-"""The public ledger API (`/api/v1/ledger/`): the design's wire formats; clear JSON errors, never 500."""
+"""The public ledger API (`/api/v1/ledger/`): the design's wire formats, JSON errors, never 500."""
 
 from __future__ import annotations
 
@@ -166,6 +166,17 @@ def test_a_garbage_receipt_is_a_clear_no(client, db, body):
         assert response.json()["holds"] is False
     else:
         assert_error(response, 400)
+
+
+@pytest.mark.parametrize("field", ["chain", "tx_hash", "leaf_hash", "checkpoint"])
+def test_a_receipt_with_a_nul_byte_is_a_clear_no(client, chain, field):
+    receipt = receipt_for(entry=Transaction.objects.get(chain=chain, index=2))
+    receipt[field] = receipt[field][:3] + "\x00" + receipt[field][3:]
+    response = client.post(
+        f"{API}/receipts/verify", {"receipt": receipt}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert response.json()["holds"] is False
 
 
 def test_a_receipt_request_that_is_not_json_is_a_400(client, db):

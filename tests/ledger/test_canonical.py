@@ -13,7 +13,9 @@ from ledger.canonical import MAX_SAFE_INTEGER, UnsafeJson, canonical_json, jcs_s
 
 # Any text, with weight on what JCS treats specially: characters beyond the BMP (sorted by
 # UTF-16 code units), control characters (escaped), and quotes and backslashes.
-special = st.sampled_from(['"', "\\", "\x00", "\x1f", "\x7f", "\u2028", "\ufeff", "é", "\U0001f600"])
+special = st.sampled_from(
+    ['"', "\\", "\x00", "\x1f", "\x7f", "\u2028", "\ufeff", "é", "\U0001f600"]
+)
 texts = st.text(
     alphabet=st.one_of(
         st.characters(codec="utf-8"), st.characters(min_codepoint=0x10000, codec="utf-8"), special

@@ -17,9 +17,9 @@ from ledger.checkpoint import (
     signature_line,
     verify_checkpoint,
 )
+from ledger.selectors import block_checkpoint
 from ledger.services import chain_seal
 from ledger.signing import KeySigner, checkpoint_origin, platform_validator
-from ledger.selectors import block_checkpoint
 from tests.ledger.helpers import append_many, memory_tree
 
 ORIGIN = "smartb.example/ledger/lyon"

@@ -72,8 +72,9 @@ def test_concurrent_writers_make_one_gap_free_log(signer_factory):
     total = THREADS * APPENDS
     chain.refresh_from_db()
     assert chain.size == total
-    indices = list(Transaction.objects.filter(chain=chain).order_by("index").values_list(
-        "index", flat=True))
+    indices = list(
+        Transaction.objects.filter(chain=chain).order_by("index").values_list("index", flat=True)
+    )
     assert indices == list(range(total))
     written = Transaction.objects.filter(chain=chain).values_list("payload", flat=True)
     assert sorted((p["writer"], p["n"]) for p in written) == sorted(
@@ -98,9 +99,7 @@ def test_concurrent_writers_and_sealers_agree_on_one_chain(signer_factory, setti
             if number % 4 == 3:
                 chain_seal(chain=chain.slug)
             else:
-                ledger_append(
-                    chain=chain.slug, actor=signers[number], kind=KIND, payload={"n": n}
-                )
+                ledger_append(chain=chain.slug, actor=signers[number], kind=KIND, payload={"n": n})
 
     assert run_together(work) == []
     chain_seal(chain=chain.slug)

@@ -1,4 +1,4 @@
-"""ledger.services appends: one gap-free log of signed transactions; every refusal writes nothing."""
+"""ledger.services appends: one gap-free log of signed transactions; refusals write nothing."""
 
 from __future__ import annotations
 
@@ -206,9 +206,7 @@ def test_a_signature_by_another_key_is_refused(chain, signer):
         ),
     ],
 )
-def test_a_presigned_transaction_whose_signature_does_not_verify_is_refused(
-    chain, signer, tamper
-):
+def test_a_presigned_transaction_whose_signature_does_not_verify_is_refused(chain, signer, tamper):
     arguments = tamper(presigned(chain, signer))
     assert_refused(chain, errors.BadSignature, lambda: ledger_append_signed(**arguments))
 
@@ -443,13 +441,15 @@ def test_a_batch_appends_in_order_and_stores_the_same_tiles_as_single_appends(ch
 @pytest.mark.parametrize(
     ("last", "error"),
     [
-        pytest.param(lambda s: (s, KIND, {"name": "Jean Dupont"}), errors.PersonalDataRefused,
-                     id="personal-data"),
+        pytest.param(
+            lambda s: (s, KIND, {"name": "Jean Dupont"}),
+            errors.PersonalDataRefused,
+            id="personal-data",
+        ),
         pytest.param(lambda s: (s, KIND, {"amount": 1.5}), errors.UnsafePayload, id="float"),
         pytest.param(lambda s: (s, "Bad Kind", {}), errors.BadKind, id="bad-kind"),
         pytest.param(lambda s: (new_signer(), KIND, {}), errors.UnknownActor, id="unknown-actor"),
-        pytest.param(lambda s: (_ForgingSigner(s.did), KIND, {}), errors.BadSignature,
-                     id="forged"),
+        pytest.param(lambda s: (_ForgingSigner(s.did), KIND, {}), errors.BadSignature, id="forged"),
     ],
 )
 def test_a_batch_with_one_bad_transaction_writes_none_of_them(chain, signer, last, error):

@@ -50,6 +50,16 @@ def naive_path(m: int, hashes: list[bytes]) -> list[bytes]:
     return naive_path(m - k, hashes[k:]) + [naive_mth(hashes[:k])]
 
 
+def naive_shape(m: int, n: int) -> list[str]:
+    """Which side each sibling of PATH(m, D[n]) sits on, leaf side first: "L" or "R"."""
+    if n == 1:
+        return []
+    k = _k(n)
+    if m < k:
+        return naive_shape(m, k) + ["R"]
+    return naive_shape(m - k, n - k) + ["L"]
+
+
 def naive_subproof(m: int, hashes: list[bytes], complete: bool) -> list[bytes]:
     """SUBPROOF(m, D[n], b) (RFC 9162 2.1.4.1)."""
     n = len(hashes)
@@ -169,8 +179,9 @@ def test_every_tampered_inclusion_proof_fails(tree_size, data):
     assert holds()
     assert not holds(leaf=flipped(leaf, byte))
     for position in range(len(proof)):
-        assert not holds(proof=[*proof[:position], flipped(proof[position], byte),
-                                *proof[position + 1 :]])
+        assert not holds(
+            proof=[*proof[:position], flipped(proof[position], byte), *proof[position + 1 :]]
+        )
         assert not holds(proof=proof[:position] + proof[position + 1 :])
     for position in range(len(proof) + 1):
         assert not holds(proof=[*proof[:position], stranger, *proof[position:]])
@@ -182,6 +193,12 @@ def test_every_tampered_inclusion_proof_fails(tree_size, data):
     for other in range(1, size + EXTRA + 1):
         if other != size:
             assert not holds(size=other, root=tree.root(other))
+    # With this size's root but another size claimed, RFC 9162 verification can only tell
+    # when the claimed tree puts the siblings elsewhere (the size itself is not hashed).
+    for other in range(index + 1, size + EXTRA + 1):
+        if other != size:
+            same_shape = naive_shape(index, other) == naive_shape(index, size)
+            assert holds(size=other) == same_shape, other
     assert not holds(size=0)
     assert not holds(root=flipped(root, byte))
 
@@ -196,14 +213,16 @@ def test_every_tampered_consistency_proof_fails(tree_size, data):
     first_root, second_root = tree.root(first), tree.root(second)
     stranger = merkle.leaf_hash(b"not in the tree")
 
-    def holds(first=first, second=second, first_root=first_root, second_root=second_root,
-              proof=proof):
+    def holds(
+        first=first, second=second, first_root=first_root, second_root=second_root, proof=proof
+    ):
         return merkle.verify_consistency(first, second, first_root, second_root, proof)
 
     assert holds()
     for position in range(len(proof)):
-        assert not holds(proof=[*proof[:position], flipped(proof[position], byte),
-                                *proof[position + 1 :]])
+        assert not holds(
+            proof=[*proof[:position], flipped(proof[position], byte), *proof[position + 1 :]]
+        )
         assert not holds(proof=proof[:position] + proof[position + 1 :])
     for position in range(len(proof) + 1):
         assert not holds(proof=[*proof[:position], stranger, *proof[position:]])
@@ -230,8 +249,9 @@ def test_the_frontier_root_equals_the_memory_tree_root_at_every_size(size):
         assert frontier.root() == tree.root()
         # What the leaf closes is exactly what the stored tiles gain.
         assert all(tree.nodes[key] == value for key, value in closed)
-        assert [key for key, _ in closed] == [p for p, _, _ in merkle.new_nodes_for_leaf(
-            tree.size - 1)]
+        assert [key for key, _ in closed] == [
+            p for p, _, _ in merkle.new_nodes_for_leaf(tree.size - 1)
+        ]
     inner = {key for key in tree.nodes if key[0] > 0}
     assert len(inner) == sum(size >> level for level in range(1, 64))
 
@@ -249,7 +269,6 @@ def test_no_inclusion_proof_outside_the_tree(index, size):
 
 @pytest.mark.parametrize(("first", "second"), [(0, 4), (5, 4), (-1, 3)])
 def test_no_consistency_proof_between_sizes_that_do_not_grow(first, second):
-    tree = merkle.MemoryTree(make_leaves(8))
     with pytest.raises(merkle.ProofError):
         merkle.consistency_ranges(first, second)
 

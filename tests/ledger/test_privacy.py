@@ -23,12 +23,24 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 PEOPLE = [
-    {"username": "elodie.dupont", "email": "elodie.dupont@example.org",
-     "first_name": "Élodie", "last_name": "Dupont-Martin"},
-    {"username": "jbaptiste", "email": "jean-baptiste.nguyen@mairie-exemple.fr",
-     "first_name": "Jean-Baptiste", "last_name": "Nguyen"},
-    {"username": "amina_k", "email": "amina.kone@example.com",
-     "first_name": "Amina", "last_name": "Koné"},
+    {
+        "username": "elodie.dupont",
+        "email": "elodie.dupont@example.org",
+        "first_name": "Élodie",
+        "last_name": "Dupont-Martin",
+    },
+    {
+        "username": "jbaptiste",
+        "email": "jean-baptiste.nguyen@mairie-exemple.fr",
+        "first_name": "Jean-Baptiste",
+        "last_name": "Nguyen",
+    },
+    {
+        "username": "amina_k",
+        "email": "amina.kone@example.com",
+        "first_name": "Amina",
+        "last_name": "Koné",
+    },
 ]
 
 

@@ -37,7 +37,13 @@ def altered(receipt: dict, **fields) -> dict:
 def test_a_receipt_holds_and_is_recorded_here(receipt, sealed_chain):
     entry = Transaction.objects.get(chain=sealed_chain, index=6)
     assert set(receipt) == {
-        "chain", "tx_hash", "leaf_index", "leaf_hash", "tree_size", "audit_path", "checkpoint"
+        "chain",
+        "tx_hash",
+        "leaf_index",
+        "leaf_hash",
+        "tree_size",
+        "audit_path",
+        "checkpoint",
     }
     assert (receipt["chain"], receipt["tx_hash"]) == (sealed_chain.slug, entry.tx_hash)
     assert (receipt["leaf_index"], receipt["leaf_hash"]) == (6, entry.leaf_hash)
@@ -99,9 +105,7 @@ TAMPERINGS = {
     "tree-size": lambda r: altered(r, tree_size=r["tree_size"] + 1),
     "checkpoint-signature": lambda r: altered(r, checkpoint=_flip_signature(r["checkpoint"])),
     "checkpoint-root": lambda r: altered(r, checkpoint=_replace_root(r["checkpoint"])),
-    "checkpoint-size": lambda r: altered(
-        r, checkpoint=_other_size(r["checkpoint"]), tree_size=11
-    ),
+    "checkpoint-size": lambda r: altered(r, checkpoint=_other_size(r["checkpoint"]), tree_size=11),
     "chain": lambda r: altered(r, chain="network"),
     "unknown-chain": lambda r: altered(r, chain="atlantis"),
 }
@@ -126,8 +130,11 @@ def test_a_receipt_signed_by_a_key_we_do_not_trust_does_not_hold(signer):
     rogue = KeySigner(Ed25519PrivateKey.generate())
     chain_seal(chain=chain, validator=rogue)
     trusted = trusted_checkpoint_keys(chain.slug)
-    assert (checkpoint_origin(chain.slug), platform_validator().public_key,
-            platform_validator().did) in trusted
+    assert (
+        checkpoint_origin(chain.slug),
+        platform_validator().public_key,
+        platform_validator().did,
+    ) in trusted
     receipt = receipt_for(entry=Transaction.objects.get(chain=chain, index=1))
     result = verify_receipt(
         receipt,
@@ -148,8 +155,9 @@ def test_the_pure_check_needs_no_database(receipt):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=12,
 )
 GARBAGE = settings(
@@ -165,8 +173,15 @@ def test_garbage_never_raises(value):
     assert result["recorded_here"] is False
 
 
-RECEIPT_FIELDS = ["chain", "tx_hash", "leaf_index", "leaf_hash", "tree_size", "audit_path",
-                  "checkpoint"]
+RECEIPT_FIELDS = [
+    "chain",
+    "tx_hash",
+    "leaf_index",
+    "leaf_hash",
+    "tree_size",
+    "audit_path",
+    "checkpoint",
+]
 
 
 @GARBAGE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from ledger.canonical import jcs_stdlib
+from ledger.checkpoint import note_body, signature_line
 from ledger.export import BUNDLE_FORMAT
 from ledger.signing import checkpoint_origin, platform_validator
 from ledger.timefmt import format_timestamp, parse_timestamp
@@ -120,27 +123,39 @@ def _set(bundle, section, position, field, value):
 
 
 EDITS = {
-    "tx-payload": (lambda b: _set(b, "transactions", 3, "payload", {"n": 4, "ref": "ref-3"}),
-                   r"transaction index 3\b"),
-    "tx-kind": (lambda b: _set(b, "transactions", 3, "kind", "test.thing.other"),
-                r"transaction index 3\b"),
-    "tx-created-at": (
-        lambda b: _set(b, "transactions", 3, "created_at",
-                       one_microsecond_later(b["transactions"][3]["created_at"])),
+    "tx-payload": (
+        lambda b: _set(b, "transactions", 3, "payload", {"n": 4, "ref": "ref-3"}),
         r"transaction index 3\b",
     ),
-    "tx-leaf-hash": (lambda b: _set(b, "transactions", 3, "leaf_hash", "0" * 64),
-                     r"transaction index 3\b"),
-    "tx-signature": (lambda b: _set(b, "transactions", 3, "signature", "00" * 64),
-                     r"transaction index 3\b"),
+    "tx-kind": (
+        lambda b: _set(b, "transactions", 3, "kind", "test.thing.other"),
+        r"transaction index 3\b",
+    ),
+    "tx-created-at": (
+        lambda b: _set(
+            b,
+            "transactions",
+            3,
+            "created_at",
+            one_microsecond_later(b["transactions"][3]["created_at"]),
+        ),
+        r"transaction index 3\b",
+    ),
+    "tx-leaf-hash": (
+        lambda b: _set(b, "transactions", 3, "leaf_hash", "0" * 64),
+        r"transaction index 3\b",
+    ),
+    "tx-signature": (
+        lambda b: _set(b, "transactions", 3, "signature", "00" * 64),
+        r"transaction index 3\b",
+    ),
     "tx-removed": (lambda b: b["transactions"].pop(3), r"transaction index 4\b"),
     "tx-reordered": (
         lambda b: b["transactions"].insert(2, b["transactions"].pop(3)),
         r"transaction index 3\b",
     ),
     "block-root": (lambda b: _set(b, "blocks", 1, "root", "ab" * 32), r"block height 1\b"),
-    "block-prev-hash": (lambda b: _set(b, "blocks", 1, "prev_hash", "0" * 64),
-                        r"block height 1\b"),
+    "block-prev-hash": (lambda b: _set(b, "blocks", 1, "prev_hash", "0" * 64), r"block height 1\b"),
     "block-tree-size": (lambda b: _set(b, "blocks", 0, "tree_size", 4), r"block height 0\b"),
     "block-sealed-at": (
         lambda b: _set(b, "blocks", 0, "sealed_at", "2000-01-01T00:00:00.000000Z"),
@@ -151,13 +166,59 @@ EDITS = {
         r"block height 1\b",
     ),
     "block-unsigned": (lambda b: _set(b, "blocks", 1, "signatures", []), r"block height 1\b"),
-    "actor-key": (
-        lambda b: b["actors"][0].update(public_key="00" * 32), r"transaction index 0\b"
-    ),
+    "actor-key": (lambda b: b["actors"][0].update(public_key="00" * 32), r"transaction index 0\b"),
     "validator-key": (
-        lambda b: b["validators"][0].update(public_key="00" * 32), r"block height 0\b"
+        lambda b: b["validators"][0].update(public_key="00" * 32),
+        r"block height 0\b",
     ),
 }
+
+
+def resealed(bundle: dict, height: int, **header) -> None:
+    """Change a block's header and sign it again with the validator's key, as someone holding
+    that key would: only the link to the previous block can then give it away."""
+    block = bundle["blocks"][height]
+    block.update(header)
+    slug, validator = bundle["chain"]["slug"], platform_validator()
+    header_bytes = jcs_stdlib(
+        {
+            "chain": slug,
+            **{k: block[k] for k in ("height", "prev_hash", "tree_size", "root", "sealed_at")},
+        }
+    )
+    block["block_hash"] = hashlib.sha256(header_bytes).hexdigest()
+    note = note_body(bundle["chain"]["origin"], block["tree_size"], bytes.fromhex(block["root"]))
+    line = signature_line(
+        bundle["chain"]["origin"], validator.public_key, validator.sign(note.encode())
+    )
+    block["signatures"] = [
+        {
+            "validator": validator.did,
+            "key_name": bundle["chain"]["origin"],
+            "header_signature": validator.sign(header_bytes).hex(),
+            "note_signature": line.rstrip("\n").rsplit(" ", 1)[1],
+        }
+    ]
+
+
+def test_a_block_resealed_after_its_header_changed_still_verifies_when_nothing_else_did(
+    bundle_path,
+):
+    result = run_verifier(edited(bundle_path, lambda b: resealed(b, 1)))
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_resealed_block_that_breaks_the_link_fails(bundle_path):
+    result = run_verifier(edited(bundle_path, lambda b: resealed(b, 1, prev_hash="ab" * 32)))
+    assert result.returncode == 1
+    assert re.search(r"block height 1\b.*does not link", result.stderr), result.stderr
+
+
+def test_a_resealed_first_block_breaks_the_link_of_the_next(bundle_path):
+    moved = "2001-01-01T00:00:00.000000Z"
+    result = run_verifier(edited(bundle_path, lambda b: resealed(b, 0, sealed_at=moved)))
+    assert result.returncode == 1
+    assert re.search(r"block height 1\b.*does not link", result.stderr), result.stderr
 
 
 @pytest.mark.parametrize("name", EDITS)
