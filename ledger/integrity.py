@@ -7,8 +7,14 @@ from dataclasses import dataclass
 from . import merkle
 from .export import chain_actors, iter_blocks, iter_transactions
 from .models import Chain, MerkleNode
-from .signing import checkpoint_origin
-from .verification import ChainVerifier, Failure, VerificationFailed, verify_stream
+from .signing import checkpoint_origin, trusted_validators
+from .verification import (
+    GENESIS_PREV_HASH,
+    ChainVerifier,
+    Failure,
+    VerificationFailed,
+    verify_stream,
+)
 
 
 @dataclass
@@ -18,7 +24,10 @@ class Report:
     failure: Failure | None
 
 
-def verify_chain(chain: Chain) -> Report:
+def verify_chain(chain: Chain, *, validators: dict[str, str] | None = None) -> Report:
+    """Check everything stored for `chain`, blocks sealed only by `validators` (default: the
+    platform validator of these settings)."""
+    validators = trusted_validators() if validators is None else validators
     verifier = ChainVerifier(
         slug=chain.slug, origin=checkpoint_origin(chain.slug), known_actors=chain_actors(chain)
     )
@@ -26,7 +35,7 @@ def verify_chain(chain: Chain) -> Report:
     stored = _StoredNodes(chain)
     tx_iter = _checking_nodes(iter_transactions(chain), verifier, stored)
     try:
-        verify_stream(verifier, tx_iter, iter_blocks(chain))
+        verify_stream(verifier, tx_iter, iter_blocks(chain), validators=validators)
         stored.check_rest(verifier)
         if verifier.transactions != chain.size:
             raise VerificationFailed(
@@ -41,6 +50,12 @@ def verify_chain(chain: Chain) -> Report:
                     f"the head says {chain.sealed_size} sealed, the blocks cover "
                     f"{verifier.last_block_size}"
                 )
+            )
+        if verifier.blocks != chain.block_count or verifier.prev_hash != (
+            chain.head_block_hash or GENESIS_PREV_HASH
+        ):
+            raise VerificationFailed(
+                Failure("the chain head's block count or hash differs from the blocks")
             )
     except VerificationFailed as error:
         return Report(verifier.transactions, verifier.blocks, error.failure)

@@ -8,11 +8,9 @@ import re
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .didkey import public_key_from_did
-from .models import BlockSignature
 from .receipts import verify_receipt
 from .selectors import entry_by_hash
-from .signing import checkpoint_origin, platform_validator
+from .signing import checkpoint_origin, trusted_validators
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 
@@ -30,20 +28,14 @@ def trusted_checkpoint_keys(chain_slug: str) -> list[tuple[str, bytes, str]]:
 
 
 def all_checkpoint_keys(*, chain_slugs: list[str]) -> dict[str, list[tuple[str, bytes, str]]]:
-    """Checkpoint keys of several chains in one query: the platform validator's, plus every
-    key that signed one of their blocks."""
-    validator = platform_validator()
-    keys = {slug: {(checkpoint_origin(slug), validator.did)} for slug in chain_slugs}
-    rows = (
-        BlockSignature.objects.filter(block__chain__slug__in=chain_slugs)
-        .values_list("block__chain__slug", "key_name", "validator")
-        .distinct()
-    )
-    for slug, name, did in rows:
-        keys[slug].add((name, did))
+    """The checkpoint keys a receipt may be signed by, per chain: the validators this server
+    trusts (from its settings), never whatever key happens to sit in the database."""
+    validators = trusted_validators()
     return {
-        slug: [(name, public_key_from_did(did), did) for name, did in sorted(pairs)]
-        for slug, pairs in keys.items()
+        slug: [
+            (checkpoint_origin(slug), bytes.fromhex(key), did) for did, key in validators.items()
+        ]
+        for slug in chain_slugs
     }
 
 

@@ -57,5 +57,15 @@ def platform_validator() -> KeySigner:
     return _validator_for_seed(settings.SMARTB_VALIDATOR_KEY_SEED)
 
 
+def trusted_validators() -> dict[str, str]:
+    """Validator DID -> hex public key of the keys allowed to seal blocks.
+
+    Today the platform's own key; the network issue turns this into a per-city validator set
+    with a quorum, changed by vote.
+    """
+    validator = platform_validator()
+    return {validator.did: validator.public_key.hex()}
+
+
 def checkpoint_origin(chain_slug: str) -> str:
     return f"{settings.SMARTB_LEDGER_ORIGIN}/{chain_slug}"

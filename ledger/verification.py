@@ -203,7 +203,16 @@ def verify_stream(verifier: ChainVerifier, transactions, blocks, *, validators=N
         while pending is not None and pending["tree_size"] <= verifier.tree.size:
             verifier.add_block(pending, validators=validators)
             pending = next(blocks, None)
-        verifier.add_transaction(tx)
+        try:
+            verifier.add_transaction(tx)
+        except VerificationFailed as error:
+            # Name the block that seals the bad transaction, when there is one.
+            if pending is not None and error.failure.height is None:
+                failure = error.failure
+                raise VerificationFailed(
+                    Failure(failure.reason, index=failure.index, height=pending.get("height"))
+                ) from error
+            raise
     while pending is not None:
         verifier.add_block(pending, validators=validators)
         pending = next(blocks, None)

@@ -156,10 +156,31 @@ def test_every_chain_is_checked_and_only_the_bad_one_is_named(sealed_chain, sign
     code, out, err = verify()
     assert code == 1
     assert f"OK {good.slug}: 2 transactions" in out
-    assert f"FAILED {sealed_chain.slug}: transaction index 3" in err
+    assert f"FAILED {sealed_chain.slug}: block height 0, transaction index 3" in err
     assert good.slug not in err
 
 
 def test_an_unknown_chain_is_a_command_error(db):
     with pytest.raises(CommandError, match="atlantis"):
         verify("--chain", "atlantis")
+
+
+def test_a_chain_resealed_by_another_key_fails_even_if_every_signature_verifies(
+    sealed_chain, settings
+):
+    """Someone with database access re-signs the blocks with a key of their own: every
+    signature verifies, but the key is not the platform validator's."""
+    code, _, _ = verify("--chain", sealed_chain.slug)
+    assert code == 0
+    settings.SMARTB_VALIDATOR_KEY_SEED = base64.b64encode(b"\x07" * 32).decode()
+    code, _, err = verify("--chain", sealed_chain.slug)
+    assert code == 1
+    assert "block height 0" in err
+    assert "not a validator of this chain" in err
+
+
+def test_a_chain_head_that_disagrees_with_its_blocks_fails(sealed_chain):
+    Chain.objects.filter(pk=sealed_chain.pk).update(head_block_hash="ab" * 32)
+    code, _, err = verify("--chain", sealed_chain.slug)
+    assert code == 1
+    assert "chain head" in err

@@ -20,6 +20,7 @@ from ledger.checkpoint import note_body, signature_line
 from ledger.export import BUNDLE_FORMAT
 from ledger.signing import checkpoint_origin, platform_validator
 from ledger.timefmt import format_timestamp, parse_timestamp
+from ledger.verification import VerificationFailed
 from ledger.verify_bundle import verify_bundle
 from tests.ledger.helpers import memory_tree
 
@@ -257,3 +258,12 @@ def test_the_in_process_verifier_agrees(bundle_path):
 def test_exporting_an_unknown_chain_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="atlantis"):
         call_command("ledger_export", "--chain", "atlantis", "-o", str(tmp_path / "x.json"))
+
+
+def test_a_reader_can_pin_the_validators_they_trust(bundle_path):
+    bundle = json.loads(bundle_path.read_text())
+    platform = platform_validator().did
+    assert verify_bundle(bundle, trusted=[platform]).blocks == 2
+    stranger = "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
+    with pytest.raises(VerificationFailed, match="block height 0: .* not a validator"):
+        verify_bundle(bundle, trusted=[stranger])
