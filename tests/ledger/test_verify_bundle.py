@@ -84,9 +84,11 @@ def test_a_good_bundle_verifies_offline(bundle_path, sealed_chain):
     result = run_verifier(bundle_path)
     assert result.returncode == 0, result.stderr
     root = memory_tree(sealed_chain).root(12).hex()
-    assert result.stdout.strip() == (
-        f"OK {sealed_chain.slug}: 12 transactions, 2 blocks, root {root}"
-    )
+    first, *rest = result.stdout.strip().splitlines()
+    assert first == f"OK {sealed_chain.slug}: 12 transactions, 2 blocks, root {root}"
+    assert rest == [
+        f"  sealed by {platform_validator().did} (compare with the DID the city publishes)"
+    ]
 
 
 def test_the_verifier_runs_where_django_cannot_be_imported(bundle_path, tmp_path):
