@@ -1,22 +1,18 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from ledger.models import Chain
 from ledger.services import chain_seal
+
+from ._chains import add_chain_option, selected_chains
 
 
 class Command(BaseCommand):
     help = "Seal pending transactions into a block, now (every chain, or one)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--chain", help="slug of the chain to seal (default: every chain)")
+        add_chain_option(parser, "seal")
 
     def handle(self, *args, chain=None, **options):
-        chains = Chain.objects.order_by("slug")
-        if chain:
-            chains = chains.filter(slug=chain)
-            if not chains.exists():
-                raise CommandError(f"no chain {chain!r}")
-        for item in chains:
+        for item in selected_chains(chain):
             block = chain_seal(chain=item)
             if block is None:
                 self.stdout.write(f"{item.slug}: nothing to seal (size {item.size})")

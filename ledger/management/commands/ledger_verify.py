@@ -1,9 +1,10 @@
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from ledger.integrity import verify_chain
-from ledger.models import Chain
+
+from ._chains import add_chain_option, selected_chains
 
 
 class Command(BaseCommand):
@@ -13,16 +14,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--chain", help="slug of the chain to verify (default: every chain)")
+        add_chain_option(parser, "verify")
 
     def handle(self, *args, chain=None, **options):
-        chains = Chain.objects.order_by("slug")
-        if chain:
-            chains = chains.filter(slug=chain)
-            if not chains.exists():
-                raise CommandError(f"no chain {chain!r}")
         failed = False
-        for item in chains:
+        for item in selected_chains(chain):
             report = verify_chain(item)
             if report.failure is None:
                 self.stdout.write(

@@ -91,16 +91,7 @@ class Command(BaseCommand):
         chain_seal(chain=city)
         documents = [(role, title) for role, titles in DEMO_DOCUMENTS.items() for title in titles]
         for position, (role, title) in enumerate(documents, start=1):
-            user = users[role]
-            action_execute(
-                AttestDocument(),
-                user=user,
-                data={
-                    "did": user.primary_identity.did,
-                    "chain": city.slug,
-                    "digest": hashlib.sha256(title.encode()).hexdigest(),
-                },
-            )
+            self._attest(users[role], city, title)
             if position % 4 == 0:
                 chain_seal(chain=city)
         # A second credential for the resident, then the first one revoked: both on the chain.
@@ -115,16 +106,20 @@ class Command(BaseCommand):
             credential=credentials[0], by=municipality, reason="superseded", chain=city.slug
         )
         for role in ("resident", "provider", "municipality", "curator", "operator"):
-            user = users[role]
-            action_execute(
-                AttestDocument(),
-                user=user,
-                data={
-                    "did": user.primary_identity.did,
-                    "chain": city.slug,
-                    "digest": hashlib.sha256(f"charte-{role}".encode()).hexdigest(),
-                },
-            )
+            self._attest(users[role], city, f"charte-{role}")
+
+    @staticmethod
+    def _attest(user: User, city: Chain, document: str) -> None:
+        """`user` attests a public document on the city chain: only its SHA-256 is recorded."""
+        action_execute(
+            AttestDocument(),
+            user=user,
+            data={
+                "did": user.primary_identity.did,
+                "chain": city.slug,
+                "digest": hashlib.sha256(document.encode()).hexdigest(),
+            },
+        )
 
     def _print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS("Demo city 'montpellier' is ready."))
