@@ -1,1 +1,313 @@
-"""Tables of this app arrive with its own issue."""
+"""Cities, colleges, memberships, versioned rules, proposals, ballots, comments, treasury.
+
+Personal data (postal addresses, SIRET, proposal texts) stays in these tables; the ledger
+holds DIDs, public ids and SHA-256 digests of them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from identity.models import new_public_id
+
+
+class City(models.Model):
+    """A sub-network: its own chain, colleges, rules, treasury and pages under /c/<slug>/."""
+
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    chain = models.OneToOneField("ledger.Chain", on_delete=models.PROTECT, related_name="city")
+    # The municipality's DID: it signs membership credentials. Held by a service account.
+    identity = models.OneToOneField(
+        "identity.Identity", on_delete=models.PROTECT, related_name="city"
+    )
+    postal_codes = models.JSONField(_("postal codes"), default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    independent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = _("cities")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CollegeKind(models.TextChoices):
+    RESIDENTS = "residents", _("residents")
+    PROVIDERS = "providers", _("providers")
+    MUNICIPALITY = "municipality", _("municipality")
+    OTHER = "other", _("other")
+
+
+class College(models.Model):
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="colleges")
+    slug = models.SlugField(max_length=64)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=CollegeKind.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["city", "position", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["city", "slug"], name="college_unique_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city.slug}/{self.slug}"
+
+
+class MembershipStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    APPROVED = "approved", _("approved")
+    REFUSED = "refused", _("refused")
+    REVOKED = "revoked", _("revoked")
+
+
+ACTIVE_STATUSES = [MembershipStatus.PENDING, MembershipStatus.APPROVED]
+
+
+class Membership(models.Model):
+    """A person's place in one college of a city (one live membership per city)."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="memberships")
+    college = models.ForeignKey(College, on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    identity = models.ForeignKey(
+        "identity.Identity", on_delete=models.PROTECT, related_name="memberships"
+    )
+    status = models.CharField(
+        max_length=16, choices=MembershipStatus.choices, default=MembershipStatus.PENDING
+    )
+    # Evidence checked by municipality staff; never written to the ledger.
+    postal_address = models.CharField(_("postal address"), max_length=300, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    credential = models.OneToOneField(
+        "identity.Credential", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["city", "college", "requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city", "user"],
+                condition=models.Q(status__in=["pending", "approved"]),
+                name="one_live_membership_per_city",
+            ),
+        ]
+        indexes = [models.Index(fields=["city", "status", "college"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.college}"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == MembershipStatus.APPROVED
+
+
+class RulesVersion(models.Model):
+    """The governance rules of a city, versioned. Changed only by an accepted amend_rules."""
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="rules_versions")
+    version = models.PositiveIntegerField()
+    rules = models.JSONField()
+    digest = models.CharField(max_length=64)
+    adopted_by = models.ForeignKey(
+        "Proposal", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["city", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["city", "version"], name="rules_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city.slug} rules v{self.version}"
+
+
+class ProposalKind(models.TextChoices):
+    DEPLOY_SERVICE = "deploy_service", _("deploy a service")
+    FUND_PROJECT = "fund_project", _("fund a project")
+    AMEND_RULES = "amend_rules", _("amend the rules")
+    BECOME_INDEPENDENT = "become_independent", _("become independent")
+    MAINTENANCE_AUTONOMY = "maintenance_autonomy", _("maintenance autonomy")
+    GENERAL = "general", _("general")
+
+
+class ProposalStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    OPEN = "open", _("open")
+    CLOSED = "closed", _("closed")
+    ACCEPTED = "accepted", _("accepted")
+    REJECTED = "rejected", _("rejected")
+    EXECUTED = "executed", _("executed")
+    FAILED = "failed", _("failed")
+
+
+class Proposal(models.Model):
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="proposals")
+    kind = models.CharField(max_length=32, choices=ProposalKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    # Kind-specific parameters: amount_cents and recipient, new rules, budget, service...
+    parameters = models.JSONField(default=dict, blank=True)
+    author = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="proposals")
+    status = models.CharField(
+        max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT
+    )
+    rules = models.ForeignKey(
+        RulesVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="proposals"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    opens_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    electorate_digest = models.CharField(max_length=64, blank=True)
+    electorate_sizes = models.JSONField(default=dict, blank=True)
+    tally = models.JSONField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["city", "status", "kind"]),
+            models.Index(fields=["status", "closes_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.title[:40]}"
+
+
+class ElectorateEntry(models.Model):
+    """Who may vote on a proposal: the approved members at the moment its vote opened."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="electorate")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    college = models.ForeignKey(College, on_delete=models.PROTECT, related_name="+")
+    did = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "membership"], name="electorate_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}:{self.did}"
+
+
+class Choice(models.TextChoices):
+    YES = "yes", _("yes")
+    NO = "no", _("no")
+    ABSTAIN = "abstain", _("abstain")
+
+
+class Ballot(models.Model):
+    """One member's vote on one proposal: the database holds at most one."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="ballots")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="ballots")
+    college = models.ForeignKey(College, on_delete=models.PROTECT, related_name="+")
+    choice = models.CharField(max_length=8, choices=Choice.choices)
+    # Participatory budget: the projects this voter picks (public ids), within the budget.
+    selection = models.JSONField(default=list, blank=True)
+    entry = models.ForeignKey("ledger.Transaction", on_delete=models.PROTECT, related_name="+")
+    cast_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "membership"], name="one_ballot_per_member"
+            ),
+        ]
+        indexes = [models.Index(fields=["proposal", "college", "choice"])]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}:{self.membership_id}={self.choice}"
+
+
+class Comment(models.Model):
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="comments")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("comment"), max_length=5000)
+    entry = models.ForeignKey("ledger.Transaction", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class AccountKind(models.TextChoices):
+    ASSET = "asset", _("asset")
+    REVENUE = "revenue", _("revenue")
+    EXPENSE = "expense", _("expense")
+    EQUITY = "equity", _("equity")
+
+
+class Account(models.Model):
+    """A treasury account of a city (double entry: every movement balances to zero)."""
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="accounts")
+    code = models.SlugField(max_length=64)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=AccountKind.choices)
+
+    class Meta:
+        ordering = ["city", "code"]
+        constraints = [models.UniqueConstraint(fields=["city", "code"], name="account_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.city.slug}:{self.code}"
+
+
+class Movement(models.Model):
+    """One balanced journal entry of the treasury, on the ledger."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="movements")
+    label = models.CharField(max_length=200)
+    proposal = models.ForeignKey(
+        Proposal, null=True, blank=True, on_delete=models.PROTECT, related_name="movements"
+    )
+    entry = models.ForeignKey("ledger.Transaction", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.label}"
+
+
+class Posting(models.Model):
+    movement = models.ForeignKey(Movement, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    # Debit positive, credit negative; the postings of a movement sum to zero.
+    amount_cents = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount_cents=0), name="posting_nonzero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.amount_cents}"

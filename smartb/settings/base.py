@@ -215,6 +215,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ledger.tasks.seal_due_chains",
         "schedule": float(SMARTB_SEAL_PERIOD_SECONDS),
     },
+    "governance-close-due-proposals": {
+        "task": "governance.tasks.close_due_proposals",
+        "schedule": 60.0,
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,67 @@
+"""The tally of a vote, from counts alone (standard library only).
+
+Shared by the server (`governance.services`) and by `python -m governance.retally`, which
+recomputes it from a ledger export with no Django: both print the same numbers.
+
+Per college: turnout = ballots / electorate; the college counts when its turnout reaches its
+quorum and at least one ballot is not an abstention. The weighted result is
+Σ weight × yes / (yes + no) over counting colleges, divided by the sum of their weights.
+The proposal is accepted when at least one college counts and the weighted result is strictly
+above the approval threshold. Exact fractions throughout; decimals are shown as strings.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+CHOICES = ("yes", "no", "abstain")
+
+
+def percent_text(value: Fraction) -> str:
+    """A fraction as a percentage with two decimals, rounded half up: "66.67"."""
+    hundredths = (value * 10000 + Fraction(1, 2)).__floor__()
+    return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+
+def compute_tally(
+    *, rules: dict, electorate: dict[str, int], counts: dict[str, dict[str, int]]
+) -> dict:
+    """`electorate`: college -> members when the vote opened; `counts`: college -> choice -> n."""
+    colleges = {}
+    weighted = Fraction(0)
+    weights = 0
+    for slug, college_rules in rules["colleges"].items():
+        size = electorate.get(slug, 0)
+        tally = {choice: counts.get(slug, {}).get(choice, 0) for choice in CHOICES}
+        voted = sum(tally.values())
+        quorum = college_rules["quorum_percent"]
+        quorum_met = size > 0 and voted * 100 >= quorum * size
+        expressed = tally["yes"] + tally["no"]
+        weight = college_rules["weight"]
+        counting = quorum_met and expressed > 0 and weight > 0
+        support = Fraction(tally["yes"], expressed) if expressed else Fraction(0)
+        if counting:
+            weighted += weight * support
+            weights += weight
+        colleges[slug] = {
+            **tally,
+            "electorate": size,
+            "voted": voted,
+            "turnout_percent": percent_text(Fraction(voted, size)) if size else "0.00",
+            "quorum_percent": quorum,
+            "quorum_met": quorum_met,
+            "weight": weight,
+            "support_percent": percent_text(support),
+            "counts": counting,
+        }
+    result = weighted / weights if weights else Fraction(0)
+    threshold = rules["approval_threshold_percent"]
+    accepted = weights > 0 and result * 100 > threshold
+    return {
+        "colleges": colleges,
+        "counting_weight": weights,
+        "weighted_result": f"{result.numerator}/{result.denominator}",
+        "weighted_result_percent": percent_text(result),
+        "approval_threshold_percent": threshold,
+        "accepted": accepted,
+    }
