@@ -1,4 +1,5 @@
-"""Load the demo city `montpellier`: five accounts with DIDs and a ledger history to explore.
+"""Load the demo city `montpellier`: accounts in every college, votes, a rules amendment,
+treasury movements and the signed ledger history of all of it.
 
 Idempotent: running it again changes nothing once the demo is there.
 """
@@ -6,60 +7,64 @@ Idempotent: running it again changes nothing once the demo is there.
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from governance import services as gov
+from governance.models import City, Membership, MembershipStatus, ProposalKind
 from identity.actions import AttestDocument
 from identity.models import User
-from identity.services import credential_issue, credential_revoke
 from identity.signed_actions import action_execute
 from ledger.models import Chain
-from ledger.services import chain_create, chain_seal
+from ledger.services import chain_seal
 
 CITY_SLUG = "montpellier"
+POSTAL_CODES = ["34000", "34070", "34080", "34090"]
 DEMO_PASSWORD = "smartb-demo-2026"  # noqa: S105 - documented demo login, local only
+DEMO_SIRET = "73282932000074"  # a valid SIRET checksum (the demo provider's)
 DEMO_ACCOUNTS = [
-    # (e-mail, first name, last name, role, is operator staff)
-    ("resident@demo.smartb.fr", "Camille", "Martin", "resident", False),
-    ("provider@demo.smartb.fr", "Vélo", "Services", "provider", False),
-    ("mairie@demo.smartb.fr", "Hélène", "Durand", "municipality", False),
-    ("curator@demo.smartb.fr", "Samir", "Benali", "curator", False),
-    ("operator@demo.smartb.fr", "Opérateur", "SMART B", "operator", True),
+    # (e-mail, first name, last name, role)
+    ("operator@demo.smartb.fr", "Opérateur", "SMART B", "operator"),
+    ("mairie@demo.smartb.fr", "Hélène", "Durand", "municipality"),
+    ("resident@demo.smartb.fr", "Camille", "Martin", "resident"),
+    ("provider@demo.smartb.fr", "Vélo", "Services", "provider"),
+    ("curator@demo.smartb.fr", "Samir", "Benali", "curator"),
 ]
-# Public documents each account attests on the city chain (only their digests are recorded).
+# More members, so every college votes and the tally has something to count.
+EXTRA_RESIDENTS = [
+    ("lea@demo.smartb.fr", "Léa", "Roux", "Rue de l'Aiguillerie 3", "34000"),
+    ("hugo@demo.smartb.fr", "Hugo", "Petit", "Avenue de Lodève 12", "34070"),
+    ("ines@demo.smartb.fr", "Inès", "Moreau", "Rue du Faubourg Boutonnet 8", "34090"),
+]
+PENDING_RESIDENT = ("nouveau@demo.smartb.fr", "Noé", "Garcia", "Place de la Comédie 1", "34000")
+# Public documents attested on the city chain (only their digests are recorded).
 DEMO_DOCUMENTS = {
-    "municipality": [
-        "Délibération du conseil municipal n° 2026-041",
-        "Budget participatif 2027",
-        "Plan vélo 2026-2030",
-        "Charte de la donnée",
-    ],
-    "provider": [
-        "Conditions générales du service vélo",
-        "Registre des traitements (RGPD)",
-        "Audit énergétique des stations",
-    ],
-    "resident": ["Avis sur le plan vélo", "Pétition pour une rue scolaire"],
-    "curator": ["Ontologie mobilité v1", "Méthode de calcul CO2e v1"],
+    "municipality": ["Délibération du conseil municipal n° 2026-041", "Plan vélo 2026-2030"],
+    "provider": ["Registre des traitements (RGPD)"],
+    "curator": ["Méthode de calcul CO2e v1"],
 }
 
 
 class Command(BaseCommand):
-    help = "Load (idempotently) the demo city montpellier with its accounts and ledger history."
+    help = "Load (idempotently) the demo city montpellier with its members, votes and ledger."
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            city = chain_create(slug=CITY_SLUG, name="Montpellier")
-            users = {row[3]: self._account(*row) for row in DEMO_ACCOUNTS}
-        if Chain.objects.get(pk=city.pk).size < 20:
-            self._history(city, users)
+            users = {
+                row[3]: self._account(*row[:3], staff=row[3] == "operator") for row in DEMO_ACCOUNTS
+            }
+            city = City.objects.filter(slug=CITY_SLUG).first()
+            if city is None:
+                city = self._city(users)
         for chain in Chain.objects.all():
             chain_seal(chain=chain)
-        self._print_logins()
+        self._print_logins(city)
 
-    def _account(self, email, first, last, role, operator) -> User:
+    def _account(self, email, first, last, *, staff=False) -> User:
         user = User.objects.filter(email=email).first()
         if user is None:
             user = User.objects.create_user(
@@ -68,65 +73,167 @@ class Command(BaseCommand):
                 password=DEMO_PASSWORD,
                 first_name=first,
                 last_name=last,
-                is_staff=operator,
-                is_superuser=operator,
+                is_staff=staff,
+                is_superuser=staff,
             )
             EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
         return user
 
-    def _history(self, city: Chain, users: dict[str, User]) -> None:
-        municipality = users["municipality"].primary_identity
-        credentials = []
-        for role in ("resident", "provider", "curator"):
-            subject = users[role].primary_identity
-            credentials.append(
-                credential_issue(
-                    issuer=municipality,
-                    subject_did=subject.did,
-                    chain=city.slug,
-                    types=["VerifiableCredential", "DemoCityRoleCredential"],
-                    claims={"city": city.slug, "role": role},
-                )
+    def _city(self, users: dict[str, User]) -> City:
+        operator = users["operator"]
+        city = gov.city_create(
+            operator=operator, slug=CITY_SLUG, name="Montpellier", postal_codes=POSTAL_CODES
+        )
+        staff = gov.membership_appoint(operator=operator, user=users["municipality"], city=city)
+        mairie = users["municipality"]
+        residents = city.colleges.get(slug="residents")
+        members = {"municipality": staff}
+        for role, address in (("resident", "Rue Foch 5"), ("curator", "Rue de la Loge 2")):
+            request = gov.membership_request(
+                user=users[role],
+                city=city,
+                college=residents,
+                postal_address=address,
+                postal_code="34000",
             )
-        chain_seal(chain=city)
-        documents = [(role, title) for role, titles in DEMO_DOCUMENTS.items() for title in titles]
-        for position, (role, title) in enumerate(documents, start=1):
-            self._attest(users[role], city, title)
-            if position % 4 == 0:
-                chain_seal(chain=city)
-        # A second credential for the resident, then the first one revoked: both on the chain.
-        credential_issue(
-            issuer=municipality,
-            subject_did=users["resident"].primary_identity.did,
-            chain=city.slug,
-            types=["VerifiableCredential", "DemoCityRoleCredential"],
-            claims={"city": city.slug, "role": "resident", "district": "ecusson"},
+            members[role] = gov.membership_approve(membership=request, by=mairie)
+        request = gov.membership_request(
+            user=users["provider"],
+            city=city,
+            college=city.colleges.get(slug="providers"),
+            siret=DEMO_SIRET,
         )
-        credential_revoke(
-            credential=credentials[0], by=municipality, reason="superseded", chain=city.slug
+        members["provider"] = gov.membership_approve(membership=request, by=mairie)
+        extra = []
+        for email, first, last, address, code in EXTRA_RESIDENTS:
+            user = self._account(email, first, last)
+            request = gov.membership_request(
+                user=user,
+                city=city,
+                college=residents,
+                postal_address=address,
+                postal_code=code,
+            )
+            extra.append(gov.membership_approve(membership=request, by=mairie))
+        email, first, last, address, code = PENDING_RESIDENT
+        gov.membership_request(
+            user=self._account(email, first, last),
+            city=city,
+            college=residents,
+            postal_address=address,
+            postal_code=code,
         )
-        for role in ("resident", "provider", "municipality", "curator", "operator"):
-            self._attest(users[role], city, f"charte-{role}")
+        chain_seal(chain=city.chain)
+        gov.treasury_move(
+            city=city,
+            label="Subvention régionale mobilité 2026",
+            postings=[("bank", 5_000_000), ("grants", -5_000_000)],
+        )
+        self._decided_proposals(city, members, extra)
+        chain_seal(chain=city.chain)
+        for role, titles in DEMO_DOCUMENTS.items():
+            for title in titles:
+                self._attest(users[role], city.chain, title)
+        self._open_proposal(members, extra)
+        return city
+
+    def _vote_and_close(self, proposal, votes: list[tuple[Membership, str]]):
+        for member, choice in votes:
+            gov.vote_cast(proposal=proposal, member=member, choice=choice)
+        return gov.proposal_close(proposal=proposal, now=proposal.closes_at + timedelta(minutes=1))
+
+    def _decided_proposals(self, city: City, members: dict, extra: list) -> None:
+        """A funded project and a rules amendment: voted in every college, closed, executed."""
+        soon = timezone.now() + timedelta(hours=25)
+        project = gov.proposal_create(
+            author=members["resident"],
+            kind=ProposalKind.FUND_PROJECT,
+            title="Abris vélos sécurisés près des écoles",
+            body="Douze abris vélos couverts et sécurisés devant les écoles du centre.",
+            parameters={"amount_cents": 1_800_000, "recipient": members["provider"].identity.did},
+        )
+        gov.comment_add(
+            proposal=project,
+            member=members["curator"],
+            body="Bonne idée : pensez aux vélos cargos.",
+        )
+        project = gov.proposal_open(proposal=project, by=members["resident"], closes_at=soon)
+        self._vote_and_close(
+            project,
+            [
+                (members["resident"], "yes"),
+                (members["curator"], "yes"),
+                (extra[0], "no"),
+                (extra[1], "yes"),
+                (members["provider"], "yes"),
+                (members["municipality"], "yes"),
+            ],
+        )
+        rules = gov.rules_in_force(city).rules
+        rules["colleges"]["residents"]["quorum_percent"] = 15
+        amendment = gov.proposal_create(
+            author=members["municipality"],
+            kind=ProposalKind.AMEND_RULES,
+            title="Quorum des usagers porté à 15 %",
+            body="Pour que les décisions engagent davantage d'usagers.",
+            parameters={"rules": rules},
+        )
+        amendment = gov.proposal_open(
+            proposal=amendment, by=members["municipality"], closes_at=soon
+        )
+        self._vote_and_close(
+            amendment,
+            [
+                (members["municipality"], "yes"),
+                (members["resident"], "yes"),
+                (extra[2], "abstain"),
+                (members["provider"], "no"),
+                (extra[0], "yes"),
+            ],
+        )
+
+    def _open_proposal(self, members: dict, extra: list) -> None:
+        proposal = gov.proposal_create(
+            author=members["municipality"],
+            kind=ProposalKind.GENERAL,
+            title="Rue scolaire avenue de Toulouse",
+            body="Fermer l'avenue aux voitures aux heures d'entrée et de sortie des classes.",
+        )
+        gov.proposal_open(
+            proposal=proposal,
+            by=members["municipality"],
+            closes_at=timezone.now() + timedelta(days=14),
+        )
+        for member, choice in ((extra[0], "yes"), (extra[1], "no"), (members["curator"], "yes")):
+            gov.vote_cast(proposal=proposal, member=member, choice=choice)
+        gov.proposal_create(
+            author=members["resident"],
+            kind=ProposalKind.GENERAL,
+            title="Fontaines à eau dans les parcs",
+            body="Brouillon à compléter.",
+        )
 
     @staticmethod
-    def _attest(user: User, city: Chain, document: str) -> None:
+    def _attest(user: User, chain: Chain, document: str) -> None:
         """`user` attests a public document on the city chain: only its SHA-256 is recorded."""
         action_execute(
             AttestDocument(),
             user=user,
             data={
                 "did": user.primary_identity.did,
-                "chain": city.slug,
+                "chain": chain.slug,
                 "digest": hashlib.sha256(document.encode()).hexdigest(),
             },
         )
 
-    def _print_logins(self) -> None:
-        self.stdout.write(self.style.SUCCESS("Demo city 'montpellier' is ready."))
+    def _print_logins(self, city: City) -> None:
+        self.stdout.write(self.style.SUCCESS(f"Demo city '{city.slug}' is ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for email, _first, _last, role, _operator in DEMO_ACCOUNTS:
+        for email, _first, _last, role in DEMO_ACCOUNTS:
             user = User.objects.get(email=email)
             self.stdout.write(f"  {role:<13} {email:<28} {user.primary_identity.did}")
+        pending = Membership.objects.filter(city=city, status=MembershipStatus.PENDING).count()
+        self.stdout.write(f"  ({pending} membership request waiting for the municipality)")
         for chain in Chain.objects.order_by("slug"):
             self.stdout.write(
                 f"  chain {chain.slug}: {chain.size} transactions, {chain.block_count} blocks"
