@@ -52,7 +52,7 @@ from .models import (
     RulesVersion,
 )
 from .rules import DEFAULT_COLLEGES, default_rules, validate_rules
-from .tally import compute_tally
+from .tally import compute_tally, electorate_digest
 
 DEFAULT_ACCOUNTS = [
     # (code, kind): the treasury's chart of accounts
@@ -388,11 +388,6 @@ def proposal_amend(
         payload={"proposal": proposal.public_id, "content": _content_digest(proposal)},
     )
     return proposal
-
-
-def electorate_digest(rows: list[tuple[str, str]]) -> str:
-    """SHA-256 of the JCS of the sorted [college, DID] pairs (re-derivable from the ledger)."""
-    return hashlib.sha256(canonical_json(sorted([list(row) for row in rows]))).hexdigest()
 
 
 @transaction.atomic

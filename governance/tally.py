@@ -1,7 +1,8 @@
-"""The tally of a vote, from counts alone (standard library only).
+"""The tally of a vote, from counts alone, and the electorate digest (standard library only:
+`ledger.canonical.jcs_stdlib` is itself standard library).
 
 Shared by the server (`governance.services`) and by `python -m governance.retally`, which
-recomputes it from a ledger export with no Django: both print the same numbers.
+recomputes both from a ledger export with no Django: both print the same numbers.
 
 Per college: turnout = ballots / electorate; the college counts when its turnout reaches its
 quorum and at least one ballot is not an abstention. The weighted result is
@@ -12,9 +13,21 @@ above the approval threshold. Exact fractions throughout; decimals are shown as 
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
+from ledger.canonical import jcs_stdlib
+
 CHOICES = ("yes", "no", "abstain")
+
+
+def electorate_digest(rows: Iterable[Sequence[str]]) -> str:
+    """SHA-256 (hex) of the RFC 8785 JCS of the sorted [college, DID] pairs of an electorate.
+
+    The open transaction of a vote records it; anyone re-derives it from the membership
+    transactions before that one."""
+    return hashlib.sha256(jcs_stdlib(sorted([list(row) for row in rows]))).hexdigest()
 
 
 def percent_text(value: Fraction) -> str:

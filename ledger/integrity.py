@@ -71,15 +71,21 @@ class _StoredNodes:
     def check(self, verifier: ChainVerifier, closed: list[tuple[merkle.NodeKey, bytes]]) -> None:
         if not closed:
             return
-        keys = [key for key, _ in closed]
-        rows = {
-            (level, index): h
-            for level, index, h in MerkleNode.objects.filter(
-                chain=self.chain,
-                level__in={k[0] for k in keys},
-                index__in={k[1] for k in keys},
-            ).values_list("level", "index", "hash")
-        }
+        # One range query per level: the closed nodes of a level are contiguous.
+        spans: dict[int, list[int]] = {}
+        for (level, index), _ in closed:
+            low_high = spans.setdefault(level, [index, index])
+            low_high[0], low_high[1] = min(low_high[0], index), max(low_high[1], index)
+        rows = {}
+        for level, (low, high) in spans.items():
+            rows.update(
+                ((level, index), h)
+                for index, h in MerkleNode.objects.filter(
+                    chain=self.chain, level=level, index__gte=low, index__lte=high
+                )
+                .order_by()
+                .values_list("index", "hash")
+            )
         for (level, index), expected in closed:
             if rows.get((level, index)) != expected.hex():
                 first = index << level
