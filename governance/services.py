@@ -16,7 +16,7 @@ from stdnum.fr import siret as stdnum_siret
 from identity.models import Identity, User
 from identity.services import credential_issue, credential_revoke, identity_create_custodial
 from ledger.canonical import canonical_json
-from ledger.models import NETWORK_CHAIN_SLUG
+from ledger.models import NETWORK_CHAIN_SLUG, Chain
 from ledger.services import chain_create, ledger_append
 
 from .errors import (
@@ -91,6 +91,9 @@ def city_create(*, operator: User, slug: str, name: str, postal_codes: list[str]
     """
     if not operator.is_staff:
         raise NotAllowed("only the operator creates cities")
+    if Chain.objects.filter(slug=slug).exists():
+        # chain_create would hand back the existing chain (the network's, or another city's).
+        raise WrongState("this slug is already taken by a chain")
     service_account = User.objects.create_user(
         username=f"city-{slug}", email="", password=None, is_active=False
     )
@@ -397,6 +400,9 @@ def proposal_open(
     """Open the vote: freeze the rules in force and snapshot the electorate, on the ledger."""
     now = now or timezone.now()
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    by = Membership.objects.select_related("college", "identity").get(pk=by.pk)
+    if not by.is_approved or by.city_id != proposal.city_id:
+        raise NotAllowed("only an approved member of this city opens a vote")
     if proposal.author_id != by.pk and by.college.kind != CollegeKind.MUNICIPALITY:
         raise NotAllowed("the author or municipality staff open a vote")
     if proposal.status != ProposalStatus.DRAFT:
@@ -462,8 +468,13 @@ def vote_cast(
         or now >= proposal.closes_at
     ):
         raise VoteClosed()
-    seat = ElectorateEntry.objects.filter(proposal=proposal, membership=member).first()
-    if seat is None or member.status != MembershipStatus.APPROVED:
+    seat = (
+        ElectorateEntry.objects.select_related("membership", "college")
+        .filter(proposal=proposal, membership=member)
+        .first()
+    )
+    # The membership's status as stored, not as the caller's copy remembers it.
+    if seat is None or seat.membership.status != MembershipStatus.APPROVED:
         raise NotInElectorate()
     existing = Ballot.objects.select_for_update().filter(proposal=proposal, membership=member)
     ballot = existing.first()

@@ -13,6 +13,7 @@ from .verification import (
     ChainVerifier,
     Failure,
     VerificationFailed,
+    default_workers,
     verify_stream,
 )
 
@@ -24,12 +25,17 @@ class Report:
     failure: Failure | None
 
 
-def verify_chain(chain: Chain, *, validators: dict[str, str] | None = None) -> Report:
+def verify_chain(
+    chain: Chain, *, validators: dict[str, str] | None = None, workers: int | None = None
+) -> Report:
     """Check everything stored for `chain`, blocks sealed only by `validators` (default: the
     platform validator of these settings)."""
     validators = trusted_validators() if validators is None else validators
     verifier = ChainVerifier(
-        slug=chain.slug, origin=checkpoint_origin(chain.slug), known_actors=chain_actors(chain)
+        slug=chain.slug,
+        origin=checkpoint_origin(chain.slug),
+        known_actors=chain_actors(chain),
+        workers=default_workers(chain.size) if workers is None else workers,
     )
     verifier.keep_nodes = True
     stored = _StoredNodes(chain)

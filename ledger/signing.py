@@ -36,7 +36,7 @@ class KeySigner:
     def public_key(self) -> bytes:
         return self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
-    @property
+    @functools.cached_property
     def did(self) -> str:
         return did_from_public_key(self.public_key)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import os
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -60,11 +61,22 @@ class ChainVerifier:
     also inside the did:key itself, and both must agree.
     """
 
-    def __init__(self, *, slug: str, origin: str, known_actors: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        slug: str,
+        origin: str,
+        known_actors: dict[str, str] | None = None,
+        workers: int = 0,
+    ):
+        """`workers` > 0 checks signatures in that many processes beside this one (Ed25519
+        verification holds the GIL, so threads would not help); 0 checks them inline."""
         self.slug = slug
         self.origin = origin
         self.known_actors = known_actors
         self._keys: dict[str, Ed25519PublicKey | None] = {}
+        self._raw_keys: dict[str, bytes] = {}
+        self._signatures = _ParallelSignatures(workers) if workers > 0 else None
         self.tree = merkle.Frontier()
         self.closed_nodes: list[tuple[merkle.NodeKey, bytes]] = []
         self.keep_nodes = False
@@ -75,6 +87,11 @@ class ChainVerifier:
         self.blocks = 0
 
     def _fail(self, reason: str, *, index: int | None = None, height: int | None = None):
+        if self._signatures is not None:
+            # A bad signature further back in the log is the first fault: report it instead.
+            earlier = self._signatures.first_failure(before=index)
+            if earlier is not None:
+                raise VerificationFailed(Failure("signature does not verify", index=earlier))
         raise VerificationFailed(Failure(reason=reason, index=index, height=height))
 
     def _actor_key(self, did: str) -> Ed25519PublicKey | None:
@@ -89,6 +106,7 @@ class ChainVerifier:
                 self._keys[did] = None
             else:
                 self._keys[did] = Ed25519PublicKey.from_public_bytes(public_key)
+                self._raw_keys[did] = public_key
         return self._keys[did]
 
     def add_transaction(self, tx: dict) -> None:
@@ -112,10 +130,14 @@ class ChainVerifier:
                 "signed by an actor the chain never registered, or not with its key", index=index
             )
         try:
-            verifier.verify(bytes.fromhex(tx["signature"]), body)
+            signature = bytes.fromhex(tx["signature"])
+            if self._signatures is not None:
+                self._signatures.add(index, self._raw_keys[tx["actor"]], signature, body)
+            else:
+                verifier.verify(signature, body)
         except (InvalidSignature, ValueError, TypeError):
             self._fail("signature does not verify", index=index)
-        raw = body + bytes.fromhex(tx["signature"])
+        raw = body + signature
         if hashlib.sha256(raw).hexdigest() != tx["tx_hash"]:
             self._fail("transaction hash does not match its content", index=index)
         leaf = merkle.leaf_hash(raw)
@@ -184,6 +206,20 @@ class ChainVerifier:
         self.next_height += 1
         self.blocks += 1
 
+    def close(self) -> None:
+        if self._signatures is not None:
+            self._signatures.close()
+            self._signatures = None
+
+    def finish(self) -> None:
+        """Wait for signatures checked in other processes; raise at the first bad one."""
+        if self._signatures is not None:
+            failed = self._signatures.first_failure(before=None)
+            self._signatures.close()
+            self._signatures = None
+            if failed is not None:
+                raise VerificationFailed(Failure("signature does not verify", index=failed))
+
 
 def _b64(text: str) -> bytes | None:
     try:
@@ -192,11 +228,72 @@ def _b64(text: str) -> bytes | None:
         return None
 
 
+def _verify_batch(batch: list[tuple[int, bytes, bytes, bytes]]) -> int | None:
+    """In a worker process: the index of the first signature that does not verify."""
+    keys: dict[bytes, Ed25519PublicKey] = {}
+    for index, public_key, signature, body in batch:
+        key = keys.get(public_key)
+        if key is None:
+            key = keys[public_key] = Ed25519PublicKey.from_public_bytes(public_key)
+        try:
+            key.verify(signature, body)
+        except InvalidSignature:
+            return index
+    return None
+
+
+class _ParallelSignatures:
+    """Signature checks shipped in batches to a pool of processes."""
+
+    BATCH = 2048
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self.batch: list[tuple[int, bytes, bytes, bytes]] = []
+        self.futures: list = []
+
+    def add(self, index: int, public_key: bytes, signature: bytes, body: bytes) -> None:
+        self.batch.append((index, public_key, signature, body))
+        if len(self.batch) >= self.BATCH:
+            self._submit()
+
+    def _submit(self) -> None:
+        if self.batch:
+            self.futures.append(self.pool.submit(_verify_batch, self.batch))
+            self.batch = []
+
+    def first_failure(self, *, before: int | None) -> int | None:
+        self._submit()
+        failures = [f.result() for f in self.futures]
+        bad = [i for i in failures if i is not None and (before is None or i < before)]
+        return min(bad) if bad else None
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
 def verify_stream(verifier: ChainVerifier, transactions, blocks, *, validators=None) -> None:
     """Feed `transactions` (index order) and `blocks` (height order) to `verifier`.
 
     Each block is checked as soon as the log reaches its tree size.
     """
+    try:
+        _feed(verifier, transactions, blocks, validators)
+    finally:
+        verifier.close()
+
+
+def default_workers(size: int) -> int:
+    """Processes for signature checks: every core for a large log, none for a small one
+    (starting a pool costs more than checking a few thousand signatures)."""
+    return (os.cpu_count() or 1) if size >= 20_000 else 0
+
+
+def _feed(verifier: ChainVerifier, transactions, blocks, validators) -> None:
     blocks = iter(blocks)
     pending = next(blocks, None)
     for tx in transactions:
@@ -216,3 +313,4 @@ def verify_stream(verifier: ChainVerifier, transactions, blocks, *, validators=N
     while pending is not None:
         verifier.add_block(pending, validators=validators)
         pending = next(blocks, None)
+    verifier.finish()

@@ -12,12 +12,14 @@ import json
 import sys
 
 from .didkey import public_key_from_did
-from .verification import ChainVerifier, VerificationFailed, verify_stream
+from .verification import ChainVerifier, VerificationFailed, default_workers, verify_stream
 
 BUNDLE_FORMAT = "smartb-ledger-bundle/1"
 
 
-def verify_bundle(bundle: dict, *, trusted: list[str] | None = None) -> ChainVerifier:
+def verify_bundle(
+    bundle: dict, *, trusted: list[str] | None = None, workers: int | None = None
+) -> ChainVerifier:
     """Verify a parsed bundle; raises VerificationFailed or ValueError.
 
     `trusted`: validator DIDs the reader trusts (e.g. published by the city). Without it the
@@ -30,10 +32,14 @@ def verify_bundle(bundle: dict, *, trusted: list[str] | None = None) -> ChainVer
     validators = {v["did"]: v["public_key"] for v in bundle.get("validators", [])}
     if trusted is not None:
         validators = {did: public_key_from_did(did).hex() for did in trusted}
-    verifier = ChainVerifier(slug=chain["slug"], origin=chain["origin"], known_actors=actors)
-    verify_stream(
-        verifier, bundle.get("transactions", []), bundle.get("blocks", []), validators=validators
+    transactions = bundle.get("transactions", [])
+    verifier = ChainVerifier(
+        slug=chain["slug"],
+        origin=chain["origin"],
+        known_actors=actors,
+        workers=default_workers(len(transactions)) if workers is None else workers,
     )
+    verify_stream(verifier, transactions, bundle.get("blocks", []), validators=validators)
     return verifier
 
 

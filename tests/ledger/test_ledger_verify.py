@@ -184,3 +184,21 @@ def test_a_chain_head_that_disagrees_with_its_blocks_fails(sealed_chain):
     code, _, err = verify("--chain", sealed_chain.slug)
     assert code == 1
     assert "chain head" in err
+
+
+def test_signatures_checked_in_worker_processes_give_the_same_verdict(sealed_chain):
+    code, out, _ = verify("--chain", sealed_chain.slug, "--workers", "2")
+    assert code == 0, out
+    flip_field(tx(sealed_chain, 9), "signature")
+    code, _, err = verify("--chain", sealed_chain.slug, "--workers", "2")
+    assert code == 1
+    assert "transaction index 9: signature does not verify" in err
+
+
+def test_with_workers_the_first_fault_in_log_order_is_named(sealed_chain):
+    """A bad signature at 3 (checked in a worker) comes before a bad leaf at 7 (inline)."""
+    flip_field(tx(sealed_chain, 3), "signature")
+    flip_field(tx(sealed_chain, 7), "leaf_hash")
+    code, _, err = verify("--chain", sealed_chain.slug, "--workers", "2")
+    assert code == 1
+    assert "transaction index 3: signature does not verify" in err

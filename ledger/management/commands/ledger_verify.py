@@ -15,11 +15,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         add_chain_option(parser, "verify")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="processes checking signatures (default: every core for chains of 20,000+)",
+        )
 
-    def handle(self, *args, chain=None, **options):
+    def handle(self, *args, chain=None, workers=None, **options):
         failed = False
         for item in selected_chains(chain):
-            report = verify_chain(item)
+            report = verify_chain(item, workers=workers)
             if report.failure is None:
                 self.stdout.write(
                     f"OK {item.slug}: {report.transactions} transactions, {report.blocks} blocks"
