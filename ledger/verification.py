@@ -89,7 +89,7 @@ class ChainVerifier:
     def _fail(self, reason: str, *, index: int | None = None, height: int | None = None):
         if self._signatures is not None:
             # A bad signature further back in the log is the first fault: report it instead.
-            earlier = self._signatures.first_failure(before=index)
+            earlier = self._signatures.first_failure(upto=index)
             if earlier is not None:
                 raise VerificationFailed(Failure("signature does not verify", index=earlier))
         raise VerificationFailed(Failure(reason=reason, index=index, height=height))
@@ -214,7 +214,7 @@ class ChainVerifier:
     def finish(self) -> None:
         """Wait for signatures checked in other processes; raise at the first bad one."""
         if self._signatures is not None:
-            failed = self._signatures.first_failure(before=None)
+            failed = self._signatures.first_failure(upto=None)
             self._signatures.close()
             self._signatures = None
             if failed is not None:
@@ -266,10 +266,11 @@ class _ParallelSignatures:
             self.futures.append(self.pool.submit(_verify_batch, self.batch))
             self.batch = []
 
-    def first_failure(self, *, before: int | None) -> int | None:
+    def first_failure(self, *, upto: int | None) -> int | None:
         self._submit()
         failures = [f.result() for f in self.futures]
-        bad = [i for i in failures if i is not None and (before is None or i < before)]
+        # At the same index the signature is checked first, as the inline verifier does.
+        bad = [i for i in failures if i is not None and (upto is None or i <= upto)]
         return min(bad) if bad else None
 
     def close(self) -> None:
