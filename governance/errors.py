@@ -11,6 +11,12 @@ class GovernanceError(LedgerError):
     default_message = _("This governance action was refused.")
 
 
+class InvalidInput(GovernanceError):
+    code = "invalid"
+    status = 400
+    default_message = _("Some information is missing or not valid.")
+
+
 class InvalidRules(GovernanceError):
     code = "invalid_rules"
     default_message = _("These governance rules are not valid.")

@@ -25,13 +25,18 @@ class JoinForm(forms.Form):
     postal codes; providers give their SIRET. Municipality staff are appointed."""
 
     college = CollegeChoiceField(
-        label=_("College"), queryset=College.objects.none(), widget=forms.RadioSelect, empty_label=None
+        label=_("College"),
+        queryset=College.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
     )
     postal_address = forms.CharField(
         label=_("Postal address"),
         required=False,
         max_length=300,
-        help_text=_("Residents only. Seen by the municipality staff who check it, never published."),
+        help_text=_(
+            "Residents only. Seen by the municipality staff who check it, never published."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
     postal_code = forms.CharField(
@@ -126,7 +131,8 @@ class ProposalForm(forms.Form):
                     initial=values["weight"],
                 )
                 self.fields[f"quorum_{college.slug}"] = forms.IntegerField(
-                    label=_("Quorum of %(college)s, in percent of its members") % {"college": label},
+                    label=_("Quorum of %(college)s, in percent of its members")
+                    % {"college": label},
                     min_value=0,
                     max_value=100,
                     initial=values["quorum_percent"],

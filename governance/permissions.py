@@ -15,6 +15,7 @@ from .models import (
     Proposal,
     ProposalStatus,
 )
+from .rules import ALL_KINDS
 
 DEBATE_STATUSES = (ProposalStatus.DRAFT, ProposalStatus.OPEN)
 
@@ -60,8 +61,8 @@ def can_propose(membership: Membership | None, kind: str, rules: dict) -> bool:
 
 
 def proposable_kinds(membership: Membership | None, rules: dict) -> list[str]:
-    """The proposal kinds `membership`'s college may propose, in the rules' order."""
-    return [kind for kind in rules["proposers"] if can_propose(membership, kind, rules)]
+    """The proposal kinds `membership`'s college may propose, in a fixed order."""
+    return [kind for kind in ALL_KINDS if can_propose(membership, kind, rules)]
 
 
 def can_amend(membership: Membership | None, proposal: Proposal) -> bool:

@@ -275,7 +275,8 @@ def report(result: Retally) -> str:
     ]
     width = max([len("college"), *(len(slug) for slug in tally["colleges"])])
     rows = [("college", *HEADER)]
-    for slug, college in tally["colleges"].items():
+    colleges = sorted(tally["colleges"].items())  # JSON key order may not survive storage
+    for slug, college in colleges:
         rows.append(
             (
                 slug,
@@ -301,7 +302,7 @@ def report(result: Retally) -> str:
     lines.append("")
     terms = [
         (college["weight"], college["yes"], college["yes"] + college["no"])
-        for college in tally["colleges"].values()
+        for _slug, college in colleges
         if college["counts"]
     ]
     if terms:
@@ -311,7 +312,7 @@ def report(result: Retally) -> str:
             + " + ".join(f"{w} * {yes}/{n}" for w, yes, n in terms)
             + ") / ("
             + " + ".join(str(w) for w, _, _ in terms)
-            + f") = ({weighted.numerator}/{weighted.denominator}) / {tally['counting_weight']}"
+            + f") = {_sum_text(weighted)} / {tally['counting_weight']}"
             + f" = {tally['weighted_result']} = {tally['weighted_result_percent']}%"
         )
     else:
@@ -322,6 +323,30 @@ def report(result: Retally) -> str:
         f"{tally['approval_threshold_percent']}%)"
     )
     return "\n".join(lines)
+
+
+def _positionals_last(argv: list[str]) -> list[str]:
+    """Public ids may begin with "-" (URL-safe base64): pass every argument that is not one
+    of our options as a positional, after "--", so argparse never takes an id for an option."""
+    options: list[str] = []
+    positionals: list[str] = []
+    items = iter(argv)
+    for arg in items:
+        if arg in ("-h", "--help") or arg.startswith("--validator="):
+            options.append(arg)
+        elif arg == "--validator":
+            options += [arg, next(items, "")]
+        elif arg == "--":
+            positionals.extend(items)
+        else:
+            positionals.append(arg)
+    return [*options, "--", *positionals]
+
+
+def _sum_text(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"({value.numerator}/{value.denominator})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -337,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DID",
         help="a validator DID you trust (repeatable); default: the bundle's own list",
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_positionals_last(sys.argv[1:] if argv is None else argv))
     try:
         with open(args.bundle, encoding="utf-8") as handle:
             bundle = json.load(handle)
@@ -356,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     except RetallyError as error:
         print(f"FAILED {error}", file=sys.stderr)
         return 1
-    except (KeyError, TypeError, ValueError) as error:
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
         print(f"FAILED malformed governance transaction: {error!r}", file=sys.stderr)
         return 1
     print(report(result))

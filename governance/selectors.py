@@ -17,6 +17,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.formats import number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from ledger.selectors import receipt_for
@@ -40,6 +41,7 @@ from .models import (
     ProposalStatus,
     RulesVersion,
 )
+from .rules import ALL_KINDS
 
 ACTIVE = [MembershipStatus.PENDING, MembershipStatus.APPROVED]
 
@@ -81,8 +83,19 @@ class Money:
 def college_label(college: College) -> str:
     """The standard colleges are named in the reader's language; others by their name."""
     if college.kind == CollegeKind.OTHER:
-        return college.name
-    return str(college.get_kind_display())
+        return capfirst(college.name)
+    return capfirst(str(college.get_kind_display()))
+
+
+def in_college_order(by_slug: dict, colleges: list[College]) -> list[tuple]:
+    """(slug, value) pairs in the city's college order (JSON objects have no order once
+    PostgreSQL stores them as jsonb); slugs the city does not know come last."""
+    rank = {college.slug: college.position for college in colleges}
+    return sorted(by_slug.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
+
+
+def kind_rank(kind: str) -> int:
+    return ALL_KINDS.index(kind) if kind in ALL_KINDS else len(ALL_KINDS)
 
 
 # --- cities and memberships ------------------------------------------------------------
@@ -194,14 +207,18 @@ def rules_summary(
                 "weight": values["weight"],
                 "quorum_percent": values["quorum_percent"],
             }
-            for slug, values in rules["colleges"].items()
+            for slug, values in in_college_order(rules["colleges"], colleges)
         ],
         threshold=rules["approval_threshold_percent"],
         period_min_hours=rules["voting_period_hours"]["min"],
         period_max_hours=rules["voting_period_hours"]["max"],
         proposers=[
-            {"kind": kind, "label": kinds.get(kind, kind), "colleges": [labels.get(s, s) for s in slugs]}
-            for kind, slugs in rules["proposers"].items()
+            {
+                "kind": kind,
+                "label": kinds.get(kind, kind),
+                "colleges": [labels.get(s, s) for s in slugs],
+            }
+            for kind, slugs in sorted(rules["proposers"].items(), key=lambda kv: kind_rank(kv[0]))
         ],
         vote_changeable=rules["vote_changeable"],
     )
@@ -209,11 +226,7 @@ def rules_summary(
 
 def rules_history(city: City) -> QuerySet[RulesVersion]:
     """Every version, newest first, with the proposal that adopted it (none for version 1)."""
-    return (
-        RulesVersion.objects.filter(city=city)
-        .select_related("adopted_by")
-        .order_by("-version")
-    )
+    return RulesVersion.objects.filter(city=city).select_related("adopted_by").order_by("-version")
 
 
 # --- proposals -------------------------------------------------------------------------
@@ -349,7 +362,7 @@ def results_of(proposal: Proposal, *, colleges: list[College]) -> Results | None
             weight=row["weight"],
             support_percent=Decimal(row["support_percent"]),
         )
-        for slug, row in tally["colleges"].items()
+        for slug, row in in_college_order(tally["colleges"], colleges)
     ]
     return Results(
         colleges=rows,
@@ -422,7 +435,7 @@ def proposal_page(proposal: Proposal, *, user, viewer: Membership | None) -> Pro
         proposed_rules=rules_summary(rules, colleges=colleges) if isinstance(rules, dict) else None,
         electorate=[
             {"label": labels.get(slug, slug), "size": size}
-            for slug, size in (proposal.electorate_sizes or {}).items()
+            for slug, size in in_college_order(proposal.electorate_sizes or {}, colleges)
         ],
     )
 

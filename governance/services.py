@@ -6,22 +6,25 @@ e-mail) go out with `transaction.on_commit`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from stdnum.fr import siret as stdnum_siret
 
 from identity.models import Identity, User
 from identity.services import credential_issue, credential_revoke, identity_create_custodial
 from ledger.canonical import canonical_json
-from ledger.models import NETWORK_CHAIN_SLUG, Chain
+from ledger.models import NETWORK_CHAIN_SLUG, Chain, Transaction
 from ledger.services import chain_create, ledger_append
 
 from .errors import (
     AlreadyMember,
     InsufficientFunds,
+    InvalidInput,
     InvalidPeriod,
     InvalidRules,
     InvalidSiret,
@@ -159,6 +162,8 @@ def membership_request(
         raise NotAllowed("municipality staff are appointed by the operator")
     if college.kind == CollegeKind.RESIDENTS and postal_code.strip() not in city.postal_codes:
         raise ResidencyNotProven()
+    if college.kind == CollegeKind.RESIDENTS and not postal_address.strip():
+        raise InvalidInput(_("Give your postal address: the municipality checks it."))
     if college.kind == CollegeKind.PROVIDERS and not stdnum_siret.is_valid(siret):
         raise InvalidSiret()
     try:
@@ -237,7 +242,7 @@ def membership_refuse(*, membership: Membership, by: User, reason: str) -> Membe
     if membership.status != MembershipStatus.PENDING:
         raise WrongState()
     if not reason.strip():
-        raise WrongState("a refusal says why")
+        raise InvalidInput(_("A refusal says why."))
     membership.status = MembershipStatus.REFUSED
     membership.decided_at = timezone.now()
     membership.decided_by = by
@@ -270,14 +275,17 @@ def membership_appoint(*, operator: User, user: User, city: City) -> Membership:
 
 @transaction.atomic
 def membership_revoke(*, membership: Membership, by: User, reason: str = "revoked") -> Membership:
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    # no_key: a vote, comment or electorate snapshot in flight holds the chain head and still
+    # needs a key-share lock on this row (its foreign key); FOR UPDATE here would deadlock.
+    membership = Membership.objects.select_for_update(no_key=True).get(pk=membership.pk)
     if not (by.is_staff or is_municipality_staff(by, membership.city)):
         raise NotAllowed()
     if membership.status != MembershipStatus.APPROVED:
         raise WrongState()
     membership.status = MembershipStatus.REVOKED
     membership.decided_at = timezone.now()
-    membership.save(update_fields=["status", "decided_at"])
+    membership.reason = reason.strip()[:300]
+    membership.save(update_fields=["status", "decided_at", "reason"])
     if membership.credential_id:
         credential_revoke(
             credential=membership.credential,
@@ -293,6 +301,7 @@ def membership_revoke(*, membership: Membership, by: User, reason: str = "revoke
             "membership": membership.public_id,
             "member": membership.identity.did,
             "college": membership.college.slug,
+            "reason": sha256_text(membership.reason),
         },
     )
     return membership
@@ -318,10 +327,13 @@ def proposal_create(
     *, author: Membership, kind: str, title: str, body: str = "", parameters: dict | None = None
 ) -> Proposal:
     """A draft by an approved member whose college may propose this kind (rules in force)."""
+    author = Membership.objects.select_related("city", "college", "identity").get(pk=author.pk)
     city = author.city
     rules = rules_in_force(city)
     if not author.is_approved or not _may_propose(author, kind, rules.rules):
-        raise NotAllowed("your college may not propose this kind")
+        raise NotAllowed(_("Your college may not propose this kind of proposal."))
+    if not title.strip():
+        raise InvalidInput(_("A proposal needs a title."))
     parameters = _validate_parameters(city, kind, parameters or {})
     proposal = Proposal.objects.create(
         city=city,
@@ -375,10 +387,13 @@ def proposal_amend(
     *, proposal: Proposal, by: Membership, title: str, body: str, parameters: dict | None = None
 ) -> Proposal:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if proposal.author_id != by.pk:
-        raise NotAllowed("only the author amends a draft")
+    by = Membership.objects.select_related("identity").get(pk=by.pk)
+    if proposal.author_id != by.pk or not by.is_approved:
+        raise NotAllowed(_("Only its author, still a member, amends a draft."))
     if proposal.status != ProposalStatus.DRAFT:
-        raise WrongState("only a draft can be amended")
+        raise WrongState(_("Only a draft can be amended."))
+    if not title.strip():
+        raise InvalidInput(_("A proposal needs a title."))
     proposal.title = title.strip()
     proposal.body = body
     if parameters is not None:
@@ -409,9 +424,14 @@ def proposal_open(
         raise WrongState("only a draft can be opened")
     rules = rules_in_force(proposal.city)
     period = rules.rules["voting_period_hours"]
+    if timezone.is_naive(closes_at):
+        raise InvalidPeriod(_("The closing date needs a time zone."))
     hours = (closes_at - now) / timedelta(hours=1)
     if not period["min"] <= hours <= period["max"]:
         raise InvalidPeriod()
+    # Hold the chain head while reading the roster: an approval or revocation already on the
+    # ledger commits first and is in the snapshot; a later one lands after the open transaction.
+    Chain.objects.select_for_update().get(pk=proposal.city.chain_id)
     members = list(
         Membership.objects.filter(city=proposal.city, status=MembershipStatus.APPROVED)
         .select_related("college", "identity")
@@ -452,16 +472,37 @@ def proposal_open(
 # --- votes ----------------------------------------------------------------------------
 
 
+def vote_payload(*, proposal: Proposal, college_slug: str, choice: str) -> dict:
+    return {"proposal": proposal.public_id, "college": college_slug, "choice": choice}
+
+
 @transaction.atomic
 def vote_cast(
-    *, proposal: Proposal, member: Membership, choice: str, now: datetime | None = None
+    *,
+    proposal: Proposal,
+    member: Membership,
+    choice: str,
+    now: datetime | None = None,
+    append: Callable[[], Transaction] | None = None,
 ) -> Ballot:
     """Record `member`'s vote, signed by their DID; the last vote counts while the rules allow
-    changing it. Only members of the electorate snapshot may vote."""
+    changing it. Only members of the electorate snapshot may vote.
+
+    `append` writes the signed `governance.vote.cast` transaction when the voter signed it
+    themselves (self-custody, see `identity.signed_actions`); it must be by the member's DID
+    and carry exactly `vote_payload(...)`, or nothing is recorded.
+    """
     now = now or timezone.now()
     if choice not in Choice.values:
         raise WrongState("a vote is yes, no or abstain")
-    proposal = Proposal.objects.select_related("rules", "city__chain").get(pk=proposal.pk)
+    # Votes and the close queue on the proposal row, taken first (then the ballot, then the
+    # chain head): a vote on the ledger before the close is in its tally, a vote after it is
+    # refused, and a first vote racing a change of vote cannot deadlock.
+    proposal = (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("rules", "city__chain")
+        .get(pk=proposal.pk)
+    )
     if (
         proposal.status != ProposalStatus.OPEN
         or not proposal.closes_at
@@ -480,12 +521,23 @@ def vote_cast(
     ballot = existing.first()
     if ballot is not None and not proposal.rules.rules["vote_changeable"]:
         raise VoteNotChangeable()
-    entry = ledger_append(
-        chain=proposal.city.chain,
-        actor=member.identity,
-        kind="governance.vote.cast",
-        payload={"proposal": proposal.public_id, "college": seat.college.slug, "choice": choice},
-    )
+    payload = vote_payload(proposal=proposal, college_slug=seat.college.slug, choice=choice)
+    if append is None:
+        entry = ledger_append(
+            chain=proposal.city.chain,
+            actor=member.identity,
+            kind="governance.vote.cast",
+            payload=payload,
+        )
+    else:
+        entry = append()
+        if (
+            entry.actor != seat.membership.identity.did
+            or entry.kind != "governance.vote.cast"
+            or entry.payload != payload
+            or entry.chain_id != proposal.city.chain_id
+        ):
+            raise NotAllowed("the signed vote is not this member's vote on this proposal")
     if ballot is None:
         try:
             with transaction.atomic():
@@ -526,8 +578,11 @@ def ballot_counts(proposal: Proposal) -> dict[str, dict[str, int]]:
 def proposal_close(*, proposal: Proposal, now: datetime | None = None) -> Proposal:
     """Close a vote at (or after) its deadline and record the tally. Idempotent."""
     now = now or timezone.now()
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the join to rules.
     proposal = (
-        Proposal.objects.select_for_update().select_related("rules", "city").get(pk=proposal.pk)
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("rules", "city")
+        .get(pk=proposal.pk)
     )
     if proposal.status != ProposalStatus.OPEN:
         return proposal
@@ -622,7 +677,7 @@ def _fund_project(proposal: Proposal) -> dict:
     amount = proposal.parameters["amount_cents"]
     movement = treasury_move(
         city=proposal.city,
-        label=f"Payout: {proposal.title}"[:200],
+        label=proposal.title[:200],
         postings=[("project-payouts", amount), ("bank", -amount)],
         proposal=proposal,
     )
@@ -650,13 +705,25 @@ EFFECTS = {
 
 @transaction.atomic
 def comment_add(*, proposal: Proposal, member: Membership, body: str) -> Comment:
+    # The states as stored: the vote may have closed since the caller loaded it.
+    proposal = (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("city__chain")
+        .get(pk=proposal.pk)
+    )
+    member = Membership.objects.select_related("identity", "college").get(pk=member.pk)
     if not member.is_approved or member.city_id != proposal.city_id:
         raise NotAllowed()
+    # A draft is debated by those who can see it: its author and the municipality staff.
+    if proposal.status == ProposalStatus.DRAFT and not (
+        proposal.author_id == member.pk or member.college.kind == CollegeKind.MUNICIPALITY
+    ):
+        raise NotAllowed()
     if proposal.status not in (ProposalStatus.DRAFT, ProposalStatus.OPEN):
-        raise WrongState("the debate is closed")
+        raise WrongState(_("The debate is closed."))
     body = body.strip()
     if not body:
-        raise WrongState("an empty comment")
+        raise InvalidInput(_("A comment cannot be empty."))
     entry = ledger_append(
         chain=proposal.city.chain,
         actor=member.identity,
@@ -690,7 +757,17 @@ def treasury_move(
         raise InvalidRules("unknown account")
     bank_out = -sum(amount for code, amount in postings if code == "bank" and amount < 0)
     if bank_out:
-        if proposal is None:
+        # Only the execution of an accepted fund_project of this city, and only once.
+        if (
+            proposal is None
+            or not Proposal.objects.filter(
+                pk=proposal.pk,
+                city=city,
+                kind=ProposalKind.FUND_PROJECT,
+                status=ProposalStatus.ACCEPTED,
+            ).exists()
+            or Movement.objects.filter(proposal=proposal).exists()
+        ):
             raise NotAllowed("money leaves only through an executed proposal")
         if account_balance(accounts["bank"]) < bank_out:
             raise InsufficientFunds()

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -68,6 +68,11 @@ def _require_staff(viewer) -> None:
         raise PermissionDenied(_("Only this city's municipality staff may do this."))
 
 
+def _posted(request):
+    """The submitted data of a POST (even empty, so that the form shows what is missing)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _error_status(error: LedgerError) -> int:
     """Form errors answer 400 or 409, the codes htmx swaps so the user sees the message."""
     return 409 if error.status == 409 else 400
@@ -106,7 +111,7 @@ def city_home(request, slug: str):
 @require_http_methods(["GET", "POST"])
 def city_join(request, slug: str):
     city, viewer = _city_and_viewer(request, slug)
-    form = JoinForm(request.POST or None, colleges=selectors.joinable_colleges(city))
+    form = JoinForm(_posted(request), colleges=selectors.joinable_colleges(city))
     status = 200
     if request.method == "POST" and viewer is None:
         if form.is_valid():
@@ -133,9 +138,7 @@ def city_join(request, slug: str):
             status = 400
     elif request.method == "POST":
         status = 409
-    return render(
-        request, "governance/join.html", _context(city, viewer, form=form), status=status
-    )
+    return render(request, "governance/join.html", _context(city, viewer, form=form), status=status)
 
 
 # --- proposals -------------------------------------------------------------------------
@@ -151,9 +154,7 @@ def proposal_list(request, slug: str):
     template = "governance/proposal_list.html"
     if request.htmx:
         template += "#proposal-list"
-    return render(
-        request, template, _context(city, viewer, filters=filters, proposals=page)
-    )
+    return render(request, template, _context(city, viewer, filters=filters, proposals=page))
 
 
 @login_required
@@ -165,11 +166,13 @@ def proposal_create(request, slug: str):
     kinds = permissions.proposable_kinds(viewer, rules)
     kind = request.POST.get("kind") or request.GET.get("kind")
     if kind not in kinds:
+        if request.method == "POST":
+            raise PermissionDenied(_("The rules do not let your college propose this kind."))
         choices = [(k, ProposalKind(k).label, selectors.KIND_HELP.get(k, "")) for k in kinds]
         context = _context(city, viewer, kinds=choices, asked=kind)
         return render(request, "governance/proposal_kind.html", context)
     colleges = selectors.colleges_of(city)
-    form = ProposalForm(request.POST or None, kind=kind, colleges=colleges, rules=rules)
+    form = ProposalForm(_posted(request), kind=kind, colleges=colleges, rules=rules)
     status = 200
     if request.method == "POST":
         status = 400
@@ -206,7 +209,7 @@ def proposal_amend(request, slug: str, public_id: str):
         raise PermissionDenied(_("Only the author amends a draft."))
     rules = selectors.rules_in_force(city).rules
     form = ProposalForm(
-        request.POST or None,
+        _posted(request),
         kind=proposal.kind,
         colleges=selectors.colleges_of(city),
         rules=rules,
@@ -307,7 +310,7 @@ def proposal_vote(request, slug: str, public_id: str):
     proposal = selectors.proposal_get(city, public_id, viewer=viewer)
     if request.method == "GET" and not request.htmx:
         return redirect(_proposal_url(proposal, "vote-panel"))
-    form = VoteForm(request.POST or None)
+    form = VoteForm(_posted(request))
     status = 200
     if request.method == "POST":
         _require_member(viewer)
@@ -417,7 +420,7 @@ def admin_portal(request, slug: str):
         viewer,
         pending=selectors.pending_memberships(city),
         members=members.get_page(request.GET.get("members_page")),
-        drafts=selectors.proposals_of(city, viewer=viewer, status="draft"),
+        drafts=Paginator(selectors.proposals_of(city, viewer=viewer, status="draft"), 10).page(1),
         colleges=colleges,
         rules=selectors.rules_summary(rules.rules, colleges=colleges, version=rules.version),
         history=selectors.rules_history(city),
@@ -426,7 +429,7 @@ def admin_portal(request, slug: str):
     return render(request, "governance/admin.html", context)
 
 
-def _staff_decision(request, slug: str, public_id: str, decide) -> object:
+def _staff_decision(request, slug: str, public_id: str, decide) -> HttpResponse:
     city, viewer = _city_and_viewer(request, slug)
     _require_staff(viewer)
     membership = selectors.membership_get(city, public_id)

@@ -104,9 +104,7 @@ def test_the_beat_task_closes_every_due_vote_and_only_those(city, mayor, residen
     closed = close_due_proposals.apply().get()
 
     assert sorted(closed) == sorted(p.public_id for p in due)
-    assert {p.status for p in Proposal.objects.filter(pk__in=[p.pk for p in due])} == {
-        "rejected"
-    }
+    assert {p.status for p in Proposal.objects.filter(pk__in=[p.pk for p in due])} == {"rejected"}
     assert city_transactions(city, "governance.proposal.close").count() == 2
     assert Proposal.objects.get(pk=later.pk).status == "open"
     assert Proposal.objects.get(pk=still_draft.pk).status == "draft"

@@ -10,7 +10,7 @@ import pytest
 
 from governance.errors import InvalidRules, NotAllowed, WrongState
 from governance.rules import default_rules
-from governance.services import proposal_amend, proposal_create
+from governance.services import membership_revoke, proposal_amend, proposal_create
 from ledger.canonical import canonical_json
 
 from .helpers import adopt_rules, city_transactions, draft, open_vote, request, writes_nothing
@@ -63,9 +63,9 @@ def test_the_rules_say_which_college_proposes_which_kind(
     author = {"residents": resident, "providers": provider, "municipality": mayor}[college]
     parameters = {"rules": default_rules()} if kind == "amend_rules" else {}
     if allowed:
-        assert proposal_create(
-            author=author, kind=kind, title="t", parameters=parameters
-        ).kind == kind
+        assert (
+            proposal_create(author=author, kind=kind, title="t", parameters=parameters).kind == kind
+        )
     else:
         with writes_nothing(), pytest.raises(NotAllowed):
             proposal_create(author=author, kind=kind, title="t", parameters=parameters)
@@ -180,3 +180,9 @@ def test_an_open_proposal_cannot_be_amended(city, resident, mayor):
     proposal = open_vote(draft(resident))
     with writes_nothing(), pytest.raises(WrongState):
         proposal_amend(proposal=proposal, by=resident, title="Changé", body="")
+
+
+def test_a_revoked_member_cannot_propose(city, staff, resident):
+    membership_revoke(membership=resident, by=staff)
+    with writes_nothing(), pytest.raises(NotAllowed):
+        draft(resident)  # the caller's copy still says "approved": the stored state decides

@@ -50,8 +50,7 @@ def test_opening_freezes_the_rules_and_snapshots_the_approved_members(
     assert proposal.rules == rules_in_force(city)
     seats = ElectorateEntry.objects.filter(proposal=proposal)
     assert {(s.membership_id, s.college.slug, s.did) for s in seats} == {
-        (m.pk, m.college.slug, m.identity.did)
-        for m in (mayor, resident, provider, second_resident)
+        (m.pk, m.college.slug, m.identity.did) for m in (mayor, resident, provider, second_resident)
     }
     assert proposal.electorate_sizes == {"residents": 2, "providers": 1, "municipality": 1}
     rows = [(m.college.slug, m.identity.did) for m in (mayor, resident, provider, second_resident)]

@@ -109,7 +109,11 @@ def test_weights_are_renormalised_over_the_counting_colleges():
     tally = compute_tally(
         rules=rules(),
         electorate={"residents": 3, "providers": 100, "municipality": 1},
-        counts={"residents": {"yes": 2, "no": 1}, "providers": {"yes": 9}, "municipality": {"yes": 1}},
+        counts={
+            "residents": {"yes": 2, "no": 1},
+            "providers": {"yes": 9},
+            "municipality": {"yes": 1},
+        },
     )
     assert tally["colleges"]["providers"]["quorum_met"] is False
     assert tally["colleges"]["providers"]["counts"] is False
@@ -146,9 +150,7 @@ def test_quorum_edges(members, quorum, voted, met):
 
 
 def test_a_zero_quorum_college_without_yes_or_no_does_not_count():
-    tally = compute_tally(
-        rules=rules(residents=(100, 0)), electorate={"residents": 5}, counts={}
-    )
+    tally = compute_tally(rules=rules(residents=(100, 0)), electorate={"residents": 5}, counts={})
     assert tally["colleges"]["residents"]["counts"] is False
     assert tally["accepted"] is False
 

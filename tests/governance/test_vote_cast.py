@@ -77,9 +77,9 @@ def test_a_member_who_joined_after_the_vote_opened_cannot_vote(city, staff, open
     with writes_nothing(), pytest.raises(NotInElectorate):
         vote_cast(proposal=open_proposal, member=late, choice="yes")
     assert not votes_of(late).exists()
-    assert not city_transactions(city, "governance.vote.cast").filter(
-        actor=late.identity.did
-    ).exists()
+    assert (
+        not city_transactions(city, "governance.vote.cast").filter(actor=late.identity.did).exists()
+    )
 
 
 def test_a_member_of_another_city_cannot_vote(other_city, operator, open_proposal):
