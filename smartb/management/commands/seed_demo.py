@@ -152,12 +152,12 @@ class Command(BaseCommand):
             body="Douze abris vélos couverts et sécurisés devant les écoles du centre.",
             parameters={"amount_cents": 1_800_000, "recipient": members["provider"].identity.did},
         )
+        project = gov.proposal_open(proposal=project, by=members["resident"], closes_at=soon)
         gov.comment_add(
             proposal=project,
             member=members["curator"],
             body="Bonne idée : pensez aux vélos cargos.",
         )
-        project = gov.proposal_open(proposal=project, by=members["resident"], closes_at=soon)
         self._vote_and_close(
             project,
             [
