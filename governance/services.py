@@ -79,7 +79,7 @@ def rules_digest(rules: dict) -> str:
 def signer_of(user: User) -> Identity:
     identity = user.primary_identity
     if identity is None:
-        raise NotAllowed("your account has no active DID")
+        raise NotAllowed(_("Your account has no active DID."))
     return identity
 
 
@@ -93,10 +93,10 @@ def city_create(*, operator: User, slug: str, name: str, postal_codes: list[str]
     The network chain records the creation, signed by the operator.
     """
     if not operator.is_staff:
-        raise NotAllowed("only the operator creates cities")
+        raise NotAllowed(_("Only the operator creates cities."))
     if Chain.objects.filter(slug=slug).exists():
         # chain_create would hand back the existing chain (the network's, or another city's).
-        raise WrongState("this slug is already taken by a chain")
+        raise WrongState(_("This slug is already taken by a chain."))
     service_account = User.objects.create_user(
         username=f"city-{slug}", email="", password=None, is_active=False
     )
@@ -157,9 +157,9 @@ def membership_request(
     a valid SIRET. Municipality staff are appointed by the operator (`membership_appoint`).
     Nothing goes on the ledger until approval: the request holds personal data."""
     if college.city_id != city.pk:
-        raise NotAllowed("this college belongs to another city")
+        raise NotAllowed(_("This college belongs to another city."))
     if college.kind == CollegeKind.MUNICIPALITY:
-        raise NotAllowed("municipality staff are appointed by the operator")
+        raise NotAllowed(_("Municipality staff are appointed by the operator."))
     if college.kind == CollegeKind.RESIDENTS and postal_code.strip() not in city.postal_codes:
         raise ResidencyNotProven()
     if college.kind == CollegeKind.RESIDENTS and not postal_address.strip():
@@ -261,7 +261,7 @@ def membership_refuse(*, membership: Membership, by: User, reason: str) -> Membe
 def membership_appoint(*, operator: User, user: User, city: City) -> Membership:
     """The operator appoints municipality staff: approved at once."""
     if not operator.is_staff:
-        raise NotAllowed("only the operator appoints municipality staff")
+        raise NotAllowed(_("Only the operator appoints municipality staff."))
     college = city.colleges.get(kind=CollegeKind.MUNICIPALITY)
     try:
         with transaction.atomic():
@@ -372,9 +372,9 @@ def _validate_parameters(city: City, kind: str, parameters: dict) -> dict:
         amount = parameters.get("amount_cents")
         recipient = parameters.get("recipient", "")
         if type(amount) is not int or amount <= 0:
-            raise InvalidRules("a funded project has a positive amount in cents")
+            raise InvalidRules(_("A funded project has a positive amount."))
         if not isinstance(recipient, str) or not recipient.startswith("did:key:"):
-            raise InvalidRules("a funded project names the recipient's DID")
+            raise InvalidRules(_("A funded project names the recipient’s DID."))
         return {"amount_cents": amount, "recipient": recipient}
     if kind == ProposalKind.DEPLOY_SERVICE:
         # The app-store issue fills this in; keep what identifies the service version.
@@ -417,11 +417,11 @@ def proposal_open(
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     by = Membership.objects.select_related("college", "identity").get(pk=by.pk)
     if not by.is_approved or by.city_id != proposal.city_id:
-        raise NotAllowed("only an approved member of this city opens a vote")
+        raise NotAllowed(_("Only an approved member of this city opens a vote."))
     if proposal.author_id != by.pk and by.college.kind != CollegeKind.MUNICIPALITY:
-        raise NotAllowed("the author or municipality staff open a vote")
+        raise NotAllowed(_("The author or municipality staff open a vote."))
     if proposal.status != ProposalStatus.DRAFT:
-        raise WrongState("only a draft can be opened")
+        raise WrongState(_("Only a draft can be opened."))
     rules = rules_in_force(proposal.city)
     period = rules.rules["voting_period_hours"]
     if timezone.is_naive(closes_at):
@@ -494,7 +494,7 @@ def vote_cast(
     """
     now = now or timezone.now()
     if choice not in Choice.values:
-        raise WrongState("a vote is yes, no or abstain")
+        raise WrongState(_("A vote is yes, no or abstain."))
     # Votes and the close queue on the proposal row, taken first (then the ballot, then the
     # chain head): a vote on the ledger before the close is in its tally, a vote after it is
     # refused, and a first vote racing a change of vote cannot deadlock.
@@ -537,7 +537,7 @@ def vote_cast(
             or entry.payload != payload
             or entry.chain_id != proposal.city.chain_id
         ):
-            raise NotAllowed("the signed vote is not this member's vote on this proposal")
+            raise NotAllowed(_("The signed vote is not this member’s vote on this proposal."))
     if ballot is None:
         try:
             with transaction.atomic():
@@ -587,7 +587,7 @@ def proposal_close(*, proposal: Proposal, now: datetime | None = None) -> Propos
     if proposal.status != ProposalStatus.OPEN:
         return proposal
     if now < proposal.closes_at:
-        raise WrongState("the vote is still open")
+        raise WrongState(_("The vote is still open."))
     tally = compute_tally(
         rules=proposal.rules.rules,
         electorate=proposal.electorate_sizes,
@@ -768,7 +768,7 @@ def treasury_move(
             ).exists()
             or Movement.objects.filter(proposal=proposal).exists()
         ):
-            raise NotAllowed("money leaves only through an executed proposal")
+            raise NotAllowed(_("Money leaves the treasury only through an executed proposal."))
         if account_balance(accounts["bank"]) < bank_out:
             raise InsufficientFunds()
     entry = ledger_append(

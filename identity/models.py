@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ledger.didkey import public_key_from_did, verification_method
 
+from .errors import NoCustodialKey
+
 
 def new_public_id() -> str:
     """Random identifier shown to users and put on the ledger (never the database key)."""
@@ -91,7 +93,7 @@ class Identity(models.Model):
         from .crypto import kek_from_setting, open_private_key, private_key_from_raw
 
         if self.custody != Custody.CUSTODIAL or self.sealed_private_key is None:
-            raise PermissionError("a self-custody identity has no key on the platform")
+            raise NoCustodialKey()
         raw = open_private_key(
             bytes(self.sealed_private_key),
             kek=kek_from_setting(settings.SMARTB_KEY_ENCRYPTION_KEY),

@@ -7,6 +7,7 @@ from . import views
 api_v1 = [
     path("ledger/", include(("ledger.api_urls", "ledger_api"))),
     path("identity/", include(("identity.api", "identity_api"))),
+    path("governance/", include(("governance.api", "governance_api"))),
 ]
 
 urlpatterns = [

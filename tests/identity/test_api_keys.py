@@ -13,6 +13,7 @@ import pytest
 import rfc8785
 from django.utils import timezone
 
+from identity.errors import NoCustodialKey
 from identity.models import Custody, Identity
 from identity.services import KIND_DID_REGISTER
 from ledger.models import Actor, Transaction
@@ -98,7 +99,7 @@ def test_a_base64_signature_is_accepted_too(api, client_key):
 
 
 def test_the_platform_cannot_hold_a_self_custody_key(api, client_key):
-    with pytest.raises(PermissionError):
+    with pytest.raises(NoCustodialKey):
         Identity(did=client_key.did, custody=Custody.SELF).private_key()
 
 
