@@ -855,11 +855,17 @@ class ResultsApi(PublicApi):
         tags=[TAG],
         operation_id="governance_proposal_results",
         description="The tally recorded when the vote closed, per college, with the "
-        "arithmetic of the weighted result. 409 while the vote is not closed.",
+        "arithmetic of the weighted result. 409 while the vote is not closed. For a "
+        "participatory budget: the ranking of the projects (weighted support as an exact "
+        "fraction and a percentage, funded or not) and the funded list instead.",
     )
     def get(self, request, slug: str, public_id: str):
         city, viewer = _city_and_viewer(request, slug)
         proposal = selectors.proposal_get(city, public_id, viewer=viewer)
+        if (proposal.tally or {}).get("budget"):
+            from .budget_api import budget_results
+
+            return Response(budget_results(proposal))
         results = selectors.results_of(proposal, colleges=selectors.colleges_of(city))
         if results is None:
             raise NotClosed()
@@ -1011,6 +1017,13 @@ def _routes(route: str, view, name: str) -> list:
 CITY = "cities/<slug:slug>"
 PROPOSAL = f"{CITY}/proposals/<str:public_id>"
 
+
+def _budget_routes() -> list:
+    from .budget_api import routes  # it builds on this module's helpers
+
+    return routes(_routes, PROPOSAL)
+
+
 urlpatterns = [
     *_routes("cities/", CityListApi, "cities"),
     *_routes(f"{CITY}/", CityDetailApi, "city"),
@@ -1037,4 +1050,5 @@ urlpatterns = [
     *_routes(f"{PROPOSAL}/receipt", ReceiptApi, "receipt"),
     *_routes(f"{CITY}/votes/me", MyBallotsApi, "votes_mine"),
     *_routes(f"{CITY}/treasury", TreasuryApi, "treasury"),
+    *_budget_routes(),
 ]

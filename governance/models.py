@@ -311,3 +311,32 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.amount_cents}"
+
+
+class BudgetProject(models.Model):
+    """One project of a participatory budget call (a `fund_project` proposal with a
+    `budget_cents` parameter). Added while the call is a draft, frozen when its vote opens;
+    the ledger holds the digest of its title and description, never the text."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="budget_projects")
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True, max_length=5000)
+    cost_cents = models.BigIntegerField(_("cost (cents)"))
+    recipient = models.CharField(_("recipient DID"), max_length=200)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["proposal", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cost_cents__gt=0), name="budget_project_cost_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["proposal", "position"], name="budget_project_unique_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.title[:40]}"

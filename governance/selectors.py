@@ -343,7 +343,7 @@ class Results:
 def results_of(proposal: Proposal, *, colleges: list[College]) -> Results | None:
     """The tally recorded when the vote closed (None before)."""
     tally = proposal.tally
-    if not tally:
+    if not tally or tally.get("budget"):  # a participatory budget has its own ranking
         return None
     labels = {college.slug: college_label(college) for college in colleges}
     rows = [

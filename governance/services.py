@@ -368,6 +368,10 @@ def _validate_parameters(city: City, kind: str, parameters: dict) -> dict:
     if kind == ProposalKind.AMEND_RULES:
         slugs = set(city.colleges.values_list("slug", flat=True))
         return {"rules": validate_rules(parameters.get("rules"), college_slugs=slugs)}
+    if kind == ProposalKind.FUND_PROJECT and "budget_cents" in parameters:
+        from .budget import budget_parameters
+
+        return budget_parameters(parameters)
     if kind == ProposalKind.FUND_PROJECT:
         amount = parameters.get("amount_cents")
         recipient = parameters.get("recipient", "")
@@ -422,6 +426,8 @@ def proposal_open(
         raise NotAllowed(_("The author or municipality staff open a vote."))
     if proposal.status != ProposalStatus.DRAFT:
         raise WrongState(_("Only a draft can be opened."))
+    if "budget_cents" in (proposal.parameters or {}) and not proposal.budget_projects.exists():
+        raise InvalidInput(_("A participatory budget needs projects before its vote opens."))
     rules = rules_in_force(proposal.city)
     period = rules.rules["voting_period_hours"]
     if timezone.is_naive(closes_at):
@@ -466,6 +472,10 @@ def proposal_open(
             "closes_at": closes_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
     )
+    from .tasks import notify_vote_opened
+
+    opened_id = proposal.pk
+    transaction.on_commit(lambda: notify_vote_opened.delay(opened_id))
     return proposal
 
 
@@ -492,9 +502,38 @@ def vote_cast(
     themselves (self-custody, see `identity.signed_actions`); it must be by the member's DID
     and carry exactly `vote_payload(...)`, or nothing is recorded.
     """
-    now = now or timezone.now()
     if choice not in Choice.values:
         raise WrongState(_("A vote is yes, no or abstain."))
+
+    def payload_of(locked: Proposal, college_slug: str) -> dict:
+        if "budget_cents" in (locked.parameters or {}):
+            raise WrongState(_("A participatory budget is voted by picking projects."))
+        return vote_payload(proposal=locked, college_slug=college_slug, choice=choice)
+
+    return _ballot_record(
+        proposal=proposal,
+        member=member,
+        choice=choice,
+        payload_of=payload_of,
+        now=now,
+        append=append,
+    )
+
+
+def _ballot_record(
+    *,
+    proposal: Proposal,
+    member: Membership,
+    choice: str,
+    payload_of: Callable[[Proposal, str], dict],
+    selection: list[str] | None = None,
+    now: datetime | None = None,
+    append: Callable[[], Transaction] | None = None,
+) -> Ballot:
+    """The one path of every vote (yes/no and participatory budget): lock, check the
+    deadline and the electorate, write the signed transaction, then the ballot.
+    `payload_of(locked_proposal, college_slug)` gives the ledger payload, or refuses."""
+    now = now or timezone.now()
     # Votes and the close queue on the proposal row, taken first (then the ballot, then the
     # chain head): a vote on the ledger before the close is in its tally, a vote after it is
     # refused, and a first vote racing a change of vote cannot deadlock.
@@ -521,7 +560,7 @@ def vote_cast(
     ballot = existing.first()
     if ballot is not None and not proposal.rules.rules["vote_changeable"]:
         raise VoteNotChangeable()
-    payload = vote_payload(proposal=proposal, college_slug=seat.college.slug, choice=choice)
+    payload = payload_of(proposal, seat.college.slug)
     if append is None:
         entry = ledger_append(
             chain=proposal.city.chain,
@@ -546,6 +585,7 @@ def vote_cast(
                     membership=member,
                     college_id=seat.college_id,
                     choice=choice,
+                    selection=selection or [],
                     entry=entry,
                 )
         except IntegrityError:
@@ -555,8 +595,9 @@ def vote_cast(
             ballot = Ballot.objects.select_for_update().get(proposal=proposal, membership=member)
     if ballot.entry_id != entry.pk:
         ballot.choice = choice
+        ballot.selection = selection or []
         ballot.entry = entry
-        ballot.save(update_fields=["choice", "entry", "cast_at"])
+        ballot.save(update_fields=["choice", "selection", "entry", "cast_at"])
     return ballot
 
 
@@ -588,11 +629,16 @@ def proposal_close(*, proposal: Proposal, now: datetime | None = None) -> Propos
         return proposal
     if now < proposal.closes_at:
         raise WrongState(_("The vote is still open."))
-    tally = compute_tally(
-        rules=proposal.rules.rules,
-        electorate=proposal.electorate_sizes,
-        counts=ballot_counts(proposal),
-    )
+    if "budget_cents" in (proposal.parameters or {}):
+        from .budget import budget_tally
+
+        tally = budget_tally(proposal)
+    else:
+        tally = compute_tally(
+            rules=proposal.rules.rules,
+            electorate=proposal.electorate_sizes,
+            counts=ballot_counts(proposal),
+        )
     proposal.tally = tally
     proposal.closed_at = now
     proposal.status = ProposalStatus.ACCEPTED if tally["accepted"] else ProposalStatus.REJECTED
@@ -603,6 +649,10 @@ def proposal_close(*, proposal: Proposal, now: datetime | None = None) -> Propos
         kind="governance.proposal.close",
         payload={"proposal": proposal.public_id, "outcome": proposal.status, "tally": tally},
     )
+    from .tasks import notify_proposal_closed
+
+    closed_id = proposal.pk
+    transaction.on_commit(lambda: notify_proposal_closed.delay(closed_id))
     if proposal.status == ProposalStatus.ACCEPTED:
         from .tasks import execute_proposal
 
@@ -674,6 +724,10 @@ def _amend_rules(proposal: Proposal) -> dict:
 
 
 def _fund_project(proposal: Proposal) -> dict:
+    if "budget_cents" in proposal.parameters:
+        from .budget import budget_pay
+
+        return budget_pay(proposal)
     amount = proposal.parameters["amount_cents"]
     movement = treasury_move(
         city=proposal.city,

@@ -78,3 +78,90 @@ def compute_tally(
         "approval_threshold_percent": threshold,
         "accepted": accepted,
     }
+
+
+def compute_budget_tally(
+    *,
+    rules: dict,
+    electorate: dict[str, int],
+    voters: dict[str, int],
+    supporters: dict[str, dict[str, int]],
+    projects: Sequence[dict],
+    budget_cents: int,
+) -> dict:
+    """The tally of a participatory budget (knapsack ballots).
+
+    `voters`: college -> ballots cast (an empty selection is a ballot supporting nothing);
+    `supporters`: project id -> college -> ballots that picked it; `projects`: dicts with
+    `id`, `cost_cents`, `position`. A college counts when its turnout reaches its quorum, it
+    cast at least one ballot and its weight is positive. A project's weighted support is
+    Σ weight × supporters / voters over counting colleges, divided by the sum of their
+    weights. Projects are ranked by weighted support (ties: lower cost, then position) and
+    funded in that order while the budget lasts: one that no longer fits is skipped and
+    cheaper ones after it may still be funded. A project nobody supports is never funded.
+    The call is accepted when at least one project is funded.
+    """
+    colleges = {}
+    counting: list[tuple[str, int, int]] = []  # (college, weight, voters)
+    for slug, college_rules in rules["colleges"].items():
+        size = electorate.get(slug, 0)
+        voted = voters.get(slug, 0)
+        quorum = college_rules["quorum_percent"]
+        quorum_met = size > 0 and voted * 100 >= quorum * size
+        weight = college_rules["weight"]
+        counts = quorum_met and voted > 0 and weight > 0
+        if counts:
+            counting.append((slug, weight, voted))
+        colleges[slug] = {
+            "electorate": size,
+            "voted": voted,
+            "turnout_percent": percent_text(Fraction(voted, size)) if size else "0.00",
+            "quorum_percent": quorum,
+            "quorum_met": quorum_met,
+            "weight": weight,
+            "counts": counts,
+        }
+    weights = sum(weight for _slug, weight, _voted in counting)
+    scored = []
+    for project in projects:
+        support = supporters.get(project["id"], {})
+        weighted = sum(
+            (weight * Fraction(support.get(slug, 0), voted) for slug, weight, voted in counting),
+            Fraction(0),
+        )
+        if weights:
+            weighted /= weights
+        scored.append((weighted, project))
+    scored.sort(key=lambda row: (-row[0], row[1]["cost_cents"], row[1]["position"]))
+    remaining = budget_cents
+    ranking = []
+    funded = []
+    for rank, (weighted, project) in enumerate(scored, start=1):
+        fits = weighted > 0 and project["cost_cents"] <= remaining
+        if fits:
+            remaining -= project["cost_cents"]
+            funded.append(project["id"])
+        ranking.append(
+            {
+                "rank": rank,
+                "project": project["id"],
+                "cost_cents": project["cost_cents"],
+                "position": project["position"],
+                "supporters": {
+                    slug: supporters.get(project["id"], {}).get(slug, 0) for slug in colleges
+                },
+                "weighted_support": f"{weighted.numerator}/{weighted.denominator}",
+                "weighted_support_percent": percent_text(weighted),
+                "funded": fits,
+            }
+        )
+    return {
+        "budget": True,
+        "colleges": colleges,
+        "counting_weight": weights,
+        "budget_cents": budget_cents,
+        "ranking": ranking,
+        "funded": funded,
+        "funded_cents": budget_cents - remaining,
+        "accepted": bool(funded),
+    }

@@ -1,11 +1,22 @@
-"""Celery tasks of governance: closing votes at their deadline, executing accepted proposals.
-Idempotent: a retry after a crash finds the work done or does the rest."""
+"""Celery tasks of governance: closing votes at their deadline, executing accepted proposals,
+e-mailing members when a vote opens or closes. Idempotent: a retry after a crash finds the
+work done or does the rest."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from .models import Proposal
+from identity.notifications import daily_digests_send, notifications_send
+
+from .models import Proposal, ProposalStatus
+from .notifications import (
+    proposal_closed_key,
+    proposal_closed_message,
+    proposal_closed_recipients,
+    vote_opened_key,
+    vote_opened_message,
+    vote_opened_recipients,
+)
 from .services import due_proposals, proposal_close, proposal_execute
 
 
@@ -23,3 +34,39 @@ def execute_proposal(self, proposal_id: int) -> str | None:
     if proposal is None:
         return None
     return proposal_execute(proposal=proposal).status
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def notify_vote_opened(self, proposal_id: int) -> int:
+    """E-mail the electorate that the vote is open. Returns the e-mails sent now."""
+    proposal = Proposal.objects.select_related("city").filter(pk=proposal_id).first()
+    if proposal is None or proposal.opens_at is None:
+        return 0
+    message = vote_opened_message(proposal)
+    return notifications_send(
+        users=vote_opened_recipients(proposal),
+        key=vote_opened_key(proposal),
+        subject=message.subject,
+        body=message.body,
+    )
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def notify_proposal_closed(self, proposal_id: int) -> int:
+    """E-mail the voters the outcome. Returns the e-mails sent now."""
+    proposal = Proposal.objects.select_related("city").filter(pk=proposal_id).first()
+    if proposal is None or proposal.status in (ProposalStatus.DRAFT, ProposalStatus.OPEN):
+        return 0
+    message = proposal_closed_message(proposal)
+    return notifications_send(
+        users=proposal_closed_recipients(proposal),
+        key=proposal_closed_key(proposal),
+        subject=message.subject,
+        body=message.body,
+    )
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def send_daily_digests(self) -> int:
+    """Beat, every 24 h: one e-mail per account in digest mode, gathering its notices."""
+    return daily_digests_send()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import budget_pages, views
 
 app_name = "governance"
 
@@ -16,6 +16,11 @@ urlpatterns = [
     path("<slug:slug>/p/<str:public_id>/amend/", views.proposal_amend, name="proposal_amend"),
     path("<slug:slug>/p/<str:public_id>/open/", views.proposal_open, name="proposal_open"),
     path("<slug:slug>/p/<str:public_id>/vote/", views.proposal_vote, name="proposal_vote"),
+    path(
+        "<slug:slug>/p/<str:public_id>/budget-vote/",
+        budget_pages.budget_vote,
+        name="budget_vote",
+    ),
     path("<slug:slug>/p/<str:public_id>/comments/", views.comment_add, name="comment_add"),
     path(
         "<slug:slug>/p/<str:public_id>/receipt.json",

@@ -24,6 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 from ledger.errors import LedgerError
 
 from . import permissions, selectors, services
+from .budget_pages import budget_panel
 from .forms import (
     CommentForm,
     JoinForm,
@@ -261,6 +262,7 @@ def _render_proposal(request, city, viewer, proposal, *, partial="", status=200,
         can_open=permissions.can_open(viewer, proposal),
         can_comment=permissions.can_comment(viewer, proposal),
         can_vote=permissions.can_vote(viewer, proposal),
+        budget=budget_panel(proposal, ballot=page.vote.ballot, form=forms.get("budget_form")),
     )
     template = "governance/proposal_detail.html"
     if partial:

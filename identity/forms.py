@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .models import User
+
 
 class KeyExportForm(forms.Form):
     FORMATS = [("pkcs8", _("PKCS#8 (PEM), protected by a passphrase")), ("jwk", _("JWK (JSON)"))]
@@ -32,3 +34,15 @@ class AttestForm(forms.Form):
         label=_("Document"),
         help_text=_("The file is hashed on the server and not kept: only its SHA-256 is recorded."),
     )
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["notification_mode"]
+        widgets = {"notification_mode": forms.RadioSelect}
+        help_texts = {
+            "notification_mode": _(
+                "When a vote opens in your city and when a vote you took part in closes."
+            )
+        }

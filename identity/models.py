@@ -19,10 +19,22 @@ def new_public_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+class NotificationMode(models.TextChoices):
+    IMMEDIATE = "immediate", _("one e-mail per event")
+    DAILY_DIGEST = "daily_digest", _("one daily digest")
+    NONE = "none", _("no e-mail")
+
+
 class User(AbstractUser):
     """An account. Logs in with its e-mail address (django-allauth)."""
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    notification_mode = models.CharField(
+        _("e-mail notifications"),
+        max_length=16,
+        choices=NotificationMode.choices,
+        default=NotificationMode.IMMEDIATE,
+    )
 
     def __str__(self) -> str:
         return self.email or self.username
@@ -150,3 +162,35 @@ class Attestation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.identity_id}:{self.digest[:12]}"
+
+
+class Notification(models.Model):
+    """An e-mail notice owed to an account, once per event (`key`, e.g.
+    "vote-opened:<proposal public_id>"): a retried task finds the row and never sends twice.
+
+    `digest_pending` rows wait for the daily digest; `sent_at` is set once the e-mail left.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    key = models.CharField(max_length=100)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    digest_pending = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="notify_once_per_event"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user"], condition=models.Q(digest_pending=True), name="digest_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

@@ -18,7 +18,7 @@ from ledger.errors import LedgerError
 from . import crypto, selectors
 from .actions import AttestDocument
 from .errors import NotYourIdentity
-from .forms import AttestForm, KeyExportForm
+from .forms import AttestForm, KeyExportForm, NotificationSettingsForm
 from .models import Custody
 from .services import credential_revoke, identity_owned
 from .signed_actions import action_execute
@@ -39,8 +39,23 @@ def profile(request):
             "export_form": KeyExportForm(),
             "attest_form": AttestForm(),
             "has_token": Token.objects.filter(user=user).exists(),
+            "notification_form": NotificationSettingsForm(instance=user),
         },
     )
+
+
+@login_required
+@require_POST
+def notification_settings(request):
+    """How the account is told about votes. Account plumbing, not a civic act: nothing is
+    signed and no ledger entry is written, like a password change."""
+    form = NotificationSettingsForm(request.POST, instance=request.user)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Your notification settings are saved."))
+    else:
+        messages.error(request, _("Choose one of the notification settings."))
+    return redirect("identity:profile")
 
 
 @login_required

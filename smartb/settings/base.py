@@ -172,6 +172,8 @@ ACCOUNT_LOGOUT_ON_GET = False
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "SMART B <no-reply@smartb.localhost>")
+# The public address of the site, for links in e-mails (sent by Celery, outside any request).
+SMARTB_SITE_URL = env("SMARTB_SITE_URL", "http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
     # Token first: an unauthenticated API call gets 401 with `WWW-Authenticate: Token`.
@@ -218,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
     "governance-close-due-proposals": {
         "task": "governance.tasks.close_due_proposals",
         "schedule": 60.0,
+    },
+    "governance-send-daily-digests": {
+        "task": "governance.tasks.send_daily_digests",
+        "schedule": 24 * 60 * 60.0,
     },
 }
 

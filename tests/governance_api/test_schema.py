@@ -55,6 +55,14 @@ OPERATIONS = {
         "/api/v1/governance/cities/{slug}/proposals/{public_id}/votes",
     ): "governance_vote_cast",
     (
+        "post",
+        "/api/v1/governance/cities/{slug}/proposals/{public_id}/projects",
+    ): "governance_budget_project_add",
+    (
+        "post",
+        "/api/v1/governance/cities/{slug}/proposals/{public_id}/budget-votes",
+    ): "governance_budget_vote_cast",
+    (
         "get",
         "/api/v1/governance/cities/{slug}/proposals/{public_id}/receipt",
     ): "governance_vote_receipt",

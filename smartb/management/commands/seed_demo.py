@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import services as gov
+from governance.budget import budget_project_add, budget_vote_cast
 from governance.models import City, Membership, MembershipStatus, ProposalKind
 from identity.actions import AttestDocument
 from identity.models import User
@@ -48,6 +49,28 @@ DEMO_DOCUMENTS = {
     "curator": ["Méthode de calcul CO2e v1"],
 }
 
+BUDGET_TITLE = "Budget participatif 2027"
+BUDGET_PROJECTS = [
+    # (title, description, cost in cents): A, B, C, D
+    (
+        "Jardin partagé du quartier Figuerolles",
+        "Bacs, cabane à outils et récupérateurs.",
+        2_200_000,
+    ),
+    ("Fresque participative de l'école Jules Ferry", "Avec les élèves et un artiste.", 1_500_000),
+    ("Éclairage solaire de la piste cyclable du Lez", "Quarante bornes basse lumière.", 1_200_000),
+    ("Boîtes à livres dans les parcs", "Dix boîtes fabriquées par un atelier local.", 900_000),
+]
+# Who picks which projects (by letter): every college votes.
+BUDGET_VOTES = {
+    "mairie@demo.smartb.fr": "AC",
+    "resident@demo.smartb.fr": "AB",
+    "curator@demo.smartb.fr": "AC",
+    "lea@demo.smartb.fr": "BD",
+    "hugo@demo.smartb.fr": "ACD",
+    "provider@demo.smartb.fr": "CD",
+}
+
 
 class Command(BaseCommand):
     help = "Load (idempotently) the demo city montpellier with its members, votes and ledger."
@@ -60,6 +83,7 @@ class Command(BaseCommand):
             city = City.objects.filter(slug=CITY_SLUG).first()
             if city is None:
                 city = self._city(users)
+            self._budget_call(city)
         for chain in Chain.objects.all():
             chain_seal(chain=chain)
         self._print_logins(city)
@@ -191,6 +215,56 @@ class Command(BaseCommand):
                 (extra[0], "yes"),
             ],
         )
+
+    def _budget_call(self, city: City) -> None:
+        """A participatory budget of 50,000 €, voted in every college, closed and executed
+        (the funded projects paid). Added once, also to a demo loaded before it existed."""
+        if city.proposals.filter(title=BUDGET_TITLE).exists():
+            return
+        members = {
+            email: Membership.objects.get(
+                city=city, user__email=email, status=MembershipStatus.APPROVED
+            )
+            for email in BUDGET_VOTES
+        }
+        mairie = members["mairie@demo.smartb.fr"]
+        # The treasury holds 32,000 € after the bike shelters: a grant for the budget first.
+        gov.treasury_move(
+            city=city,
+            label="Dotation budget participatif 2027",
+            postings=[("bank", 3_000_000), ("grants", -3_000_000)],
+        )
+        call = gov.proposal_create(
+            author=mairie,
+            kind=ProposalKind.FUND_PROJECT,
+            title=BUDGET_TITLE,
+            body="50 000 € pour les projets choisis par les habitants, les prestataires et la "
+            "mairie.",
+            parameters={"budget_cents": 5_000_000},
+        )
+        provider_did = members["provider@demo.smartb.fr"].identity.did
+        projects = [
+            budget_project_add(
+                proposal=call,
+                by=mairie,
+                title=title,
+                description=description,
+                cost_cents=cost,
+                recipient=provider_did,
+            )
+            for title, description, cost in BUDGET_PROJECTS
+        ]
+        call = gov.proposal_open(
+            proposal=call, by=mairie, closes_at=timezone.now() + timedelta(hours=25)
+        )
+        for email, letters in BUDGET_VOTES.items():
+            budget_vote_cast(
+                proposal=call,
+                member=members[email],
+                project_ids=[projects["ABCD".index(letter)].public_id for letter in letters],
+            )
+        call = gov.proposal_close(proposal=call, now=call.closes_at + timedelta(minutes=1))
+        gov.proposal_execute(proposal=call)
 
     def _open_proposal(self, members: dict, extra: list) -> None:
         proposal = gov.proposal_create(

@@ -1,0 +1,765 @@
+"""Governance benchmark: votes through the API, tallies, and the proposals list.
+
+Run from the repository root:
+
+    .venv/bin/python bench/governance.py            # full run (about 5 minutes on 2 cores)
+    .venv/bin/python bench/governance.py --quick    # smaller sizes
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/governance.py
+
+As `bench/ledger.py` does, the top-level invocation creates a fresh database (a `smartb_bench`
+database on the PostgreSQL server named by DATABASE_URL, dropped at the end even after a
+failure; or a temporary SQLite file when DATABASE_URL is not a PostgreSQL URL) and runs one
+subprocess of this same script on it, because the settings read DATABASE_URL when they are
+imported. The subprocess migrates, measures and writes its figures as JSON; the top level
+prints one table. Progress goes to stderr. Nothing here asserts on time.
+
+1. Votes per second through the API: gunicorn (2 workers x 2 threads) on 127.0.0.1, approved
+   resident members built through the services, each with a DRF token, one open proposal
+   whose rules let a vote change; concurrent keep-alive clients POST votes, then the same load
+   on GET /healthz (no database), the trivial baseline measured in the same run.
+2. Tally of a large vote: ballots filled directly with bulk_create (placeholder identity and
+   ledger transaction), then `ballot_counts` (one aggregate query) and `compute_tally`.
+3. The proposals list page with 10,000 proposals: p50/p95 and the query count at 100 and at
+   10,000 proposals, as an anonymous visitor and as a member.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+# `python bench/governance.py` puts bench/ first on sys.path, where this file would shadow the
+# `governance` app: take it off and put the repository root first.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
+sys.path.insert(0, str(REPO))
+BENCH_PG_DB = "smartb_bench_governance"
+T0 = time.perf_counter()
+
+# Sizes: (full, quick).
+SIZES = {
+    "members": (200, 200),
+    "clients": (16, 16),
+    "vote_requests": (2_000, 1_000),
+    "healthz_requests": (2_000, 1_000),
+    "ballots": (1_000_000, 100_000),
+    "tally_runs": (7, 15),
+    "fill_chunk": (10_000, 10_000),
+    "proposals": (10_000, 10_000),
+    "page_requests": (50, 50),
+}
+POSTAL_CODE = "01000"
+
+
+def log(message: str) -> None:
+    print(f"[{time.perf_counter() - T0:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def size(name: str, quick: bool) -> int:
+    full, small = SIZES[name]
+    return small if quick else full
+
+
+def percentiles(samples_s: list[float]) -> dict[str, float]:
+    """p50/p95/p99 in milliseconds."""
+    if len(samples_s) < 2:
+        samples_s = samples_s * 2 or [0.0, 0.0]
+    cuts = statistics.quantiles(samples_s, n=100, method="inclusive")
+    return {
+        "p50_ms": cuts[49] * 1000,
+        "p95_ms": cuts[94] * 1000,
+        "p99_ms": cuts[98] * 1000,
+        "mean_ms": statistics.fmean(samples_s) * 1000,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The measuring subprocess
+# --------------------------------------------------------------------------------------------
+
+
+def bench_env(db_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "smartb.settings.base"
+    env["DATABASE_URL"] = db_url
+    env["SMARTB_SEAL_BATCH_SIZE"] = str(10**9)  # no auto-seal inside the timings
+    env.pop("CELERY_BROKER_URL", None)  # no broker: Celery runs tasks eagerly
+    env.pop("CELERY_RESULT_BACKEND", None)
+    env["DJANGO_DEBUG"] = "false"  # as in production: no per-query SQL capture
+    env.setdefault("LOG_LEVEL", "WARNING")
+    return env
+
+
+def setup_django(db_url: str) -> None:
+    os.environ.update(bench_env(db_url))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    log(f"migrating a fresh database ({db_url.split('://', 1)[0]})")
+    call_command("migrate", verbosity=0)
+
+
+def make_user(username: str, *, is_staff: bool = False):
+    from identity.models import User
+
+    # post_save gives the account its custodial DID (and its ledger actor).
+    return User.objects.create_user(
+        username=username, email=f"{username}@example.org", password=None, is_staff=is_staff
+    )
+
+
+def make_city(operator, slug: str):
+    from governance.services import city_create
+
+    return city_create(
+        operator=operator, slug=slug, name=slug.capitalize(), postal_codes=[POSTAL_CODE]
+    )
+
+
+def join_resident(city, staff, username: str):
+    from governance import services
+
+    user = make_user(username)
+    college = city.colleges.get(slug="residents")
+    membership = services.membership_request(
+        user=user,
+        city=city,
+        college=college,
+        postal_address="3 rue des Lilas",
+        postal_code=POSTAL_CODE,
+    )
+    return services.membership_approve(membership=membership, by=staff)
+
+
+def open_general(author, by, title: str):
+    from django.utils import timezone
+
+    from governance import services
+
+    proposal = services.proposal_create(author=author, kind="general", title=title, body="")
+    now = timezone.now()
+    return services.proposal_open(
+        proposal=proposal, by=by, closes_at=now + dt.timedelta(hours=48), now=now
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load(port: int, requests: list[tuple[str, str, bytes | None, dict]], clients: int) -> dict:
+    """Send `requests` (method, path, body, headers) from `clients` threads, each on its own
+    keep-alive connection; thread t sends requests t, t + clients, ... in order."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    failures: list[str] = []
+    reconnects = [0]
+    lock = threading.Lock()
+
+    def worker(t: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, codes, errors, again = [], {}, [], 0
+        for method, path, body, headers in requests[t::clients]:
+            for attempt in range(2):
+                start = time.perf_counter()
+                try:
+                    conn.request(method, path, body=body, headers=headers)
+                    response = conn.getresponse()
+                    payload = response.read()
+                except (http.client.RemoteDisconnected, ConnectionError) as error:
+                    # The server closed an idle keep-alive connection: reconnect once.
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                    if attempt == 0:
+                        again += 1
+                        continue
+                    errors.append(f"{type(error).__name__}: {error}")
+                    break
+                mine.append(time.perf_counter() - start)
+                codes[response.status] = codes.get(response.status, 0) + 1
+                if not 200 <= response.status < 300 and len(errors) < 5:
+                    errors.append(f"{response.status}: {payload[:200]!r}")
+                if response.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                break
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            for code, n in codes.items():
+                statuses[code] = statuses.get(code, 0) + n
+            failures.extend(errors)
+            reconnects[0] += again
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    non_2xx = sum(n for code, n in statuses.items() if not 200 <= code < 300)
+    return {
+        "requests": len(requests),
+        "answered": len(latencies),
+        "clients": clients,
+        "seconds": elapsed,
+        "per_s": len(latencies) / elapsed,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "non_2xx": non_2xx,
+        "transport_errors": len(requests) - len(latencies),
+        "reconnects": reconnects[0],
+        "samples": failures[:5],
+        **percentiles(latencies),
+    }
+
+
+def bench_votes(quick: bool, db_url: str, workdir: Path) -> dict:
+    from rest_framework.authtoken.models import Token
+
+    from governance import services
+    from governance.models import Ballot
+    from ledger.models import Transaction
+
+    n_members = size("members", quick)
+    clients = size("clients", quick)
+    log(f"votes: building a city, its staff and {n_members} approved residents (services)")
+    operator = make_user("bench-operator", is_staff=True)
+    city = make_city(operator, "bench-votes")
+    mayor = services.membership_appoint(operator=operator, user=make_user("bench-mayor"), city=city)
+    members = []
+    for i in range(n_members):
+        members.append(join_resident(city, mayor.user, f"bench-voter-{i:04d}"))
+        if i % 50 == 49:
+            log(f"votes: {i + 1} residents approved")
+    tokens = [Token.objects.create(user=m.user).key for m in members]
+    proposal = open_general(members[0], mayor, "Bench vote")
+    assert proposal.rules.rules["vote_changeable"]
+    path = f"/api/v1/governance/cities/{city.slug}/proposals/{proposal.public_id}/votes"
+    choices = ["yes", "no", "abstain"]
+
+    n_votes = size("vote_requests", quick)
+    headers = [
+        {"Authorization": f"Token {key}", "Content-Type": "application/json", "Host": "127.0.0.1"}
+        for key in tokens
+    ]
+    # load() gives request k to thread k % clients: each thread votes for its own members
+    # only (member m belongs to thread m % clients), in turn, changing the choice each round.
+    own = [list(range(t, n_members, clients)) for t in range(clients)]
+    votes = []
+    for k in range(n_votes):
+        mine, r = own[k % clients], k // clients
+        choice = choices[(r // len(mine) + 1) % 3]
+        body = json.dumps({"choice": choice}).encode()
+        votes.append(("POST", path, body, headers[mine[r % len(mine)]]))
+    healthz = [("GET", "/healthz", None, {"Host": "127.0.0.1"})] * size("healthz_requests", quick)
+    warm = [("GET", "/healthz", None, {"Host": "127.0.0.1"})] * (clients * 4)
+
+    port = free_port()
+    env = bench_env(db_url)
+    env["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1"
+    gunicorn_log = workdir / "gunicorn.log"
+    command = [str(Path(sys.executable).parent / "gunicorn"), "smartb.wsgi"]
+    command += ["--workers", "2", "--threads", "2", "--bind", f"127.0.0.1:{port}"]
+    command += ["--log-level", "warning"]
+    log(f"votes: starting gunicorn on 127.0.0.1:{port} (2 workers x 2 threads)")
+    with gunicorn_log.open("wb") as out:
+        server = subprocess.Popen(command, env=env, cwd=REPO, stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    "gunicorn did not start: " + gunicorn_log.read_text(errors="replace")[-2000:]
+                )
+            time.sleep(0.2)
+        load(port, warm, clients)  # both workers import everything before timing
+        # Warm-up votes on members' first ballots (not timed): every later vote in the
+        # timed run is then a change of vote, the same work each time.
+        warm_votes = [
+            ("POST", path, json.dumps({"choice": "yes"}).encode(), headers[m])
+            for m in range(n_members)
+        ]
+        load(port, warm_votes, clients)
+        before = Transaction.objects.filter(chain=city.chain, kind="governance.vote.cast").count()
+        log(f"votes: {n_votes} POST .../votes from {clients} keep-alive clients")
+        vote_figures = load(port, votes, clients)
+        after = Transaction.objects.filter(chain=city.chain, kind="governance.vote.cast").count()
+        log(f"votes: {len(healthz)} GET /healthz from {clients} keep-alive clients")
+        health_figures = load(port, healthz, clients)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log("votes: gunicorn stopped")
+    vote_figures["ledger_entries"] = after - before
+    vote_figures["ballots"] = Ballot.objects.filter(proposal=proposal).count()
+    tail = gunicorn_log.read_text(errors="replace").strip().splitlines()[-12:]
+    return {"members": n_members, "votes": vote_figures, "healthz": health_figures, "log": tail}
+
+
+def bench_tally(quick: bool) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from governance import services
+    from governance.models import Ballot, College, ElectorateEntry, Membership, MembershipStatus
+    from governance.tally import compute_tally
+    from identity.models import User
+
+    n = size("ballots", quick)
+    chunk = size("fill_chunk", quick)
+    runs = size("tally_runs", quick)
+    log(f"tally: a city and one open proposal, then {n:,} ballots filled directly")
+    operator = User.objects.get(username="bench-operator")
+    city = make_city(operator, "bench-tally")
+    mayor = services.membership_appoint(
+        operator=operator, user=make_user("bench-tally-mayor"), city=city
+    )
+    proposal = open_general(mayor, mayor, "Bench tally")
+    placeholder_identity = mayor.identity
+    placeholder_entry = proposal.city.chain.entries.order_by("index").last()
+    colleges = list(College.objects.filter(city=city).order_by("position"))
+    choices = ["yes", "no", "abstain"]
+    fill_start = time.perf_counter()
+    for first in range(0, n, chunk):
+        count = min(chunk, n - first)
+        users = User.objects.bulk_create(  # bulk_create sends no post_save: no DID per user
+            User(username=f"bench-tally-{i:07d}", password="!") for i in range(first, first + count)
+        )
+        memberships = Membership.objects.bulk_create(
+            Membership(
+                city=city,
+                college=colleges[(first + j) % 3],
+                user=user,
+                identity=placeholder_identity,
+                status=MembershipStatus.APPROVED,
+            )
+            for j, user in enumerate(users)
+        )
+        ElectorateEntry.objects.bulk_create(
+            ElectorateEntry(
+                proposal=proposal,
+                membership=m,
+                college=m.college,
+                did=placeholder_identity.did,
+            )
+            for m in memberships
+        )
+        Ballot.objects.bulk_create(
+            Ballot(
+                proposal=proposal,
+                membership=m,
+                college=m.college,
+                choice=choices[(first + j) % 7 % 3],
+                entry=placeholder_entry,
+            )
+            for j, m in enumerate(memberships)
+        )
+        if (first // chunk) % 10 == 9 or first + count >= n:
+            log(f"tally: {first + count:,} ballots")
+    fill_seconds = time.perf_counter() - fill_start
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # autovacuum would do it shortly; do it now
+            cursor.execute("ANALYZE")
+    sizes = {c.slug: n // 3 + (1 if i < n % 3 else 0) for i, c in enumerate(colleges)}
+    sizes["municipality"] += 1  # the mayor, in the snapshot taken at open
+    rules = proposal.rules.rules
+
+    counts_times, tally_times, queries = [], [], []
+    log(f"tally: ballot_counts + compute_tally, {runs} runs")
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            t = time.perf_counter()
+            counts = services.ballot_counts(proposal)
+            counts_times.append(time.perf_counter() - t)
+        queries.append(len(captured))
+        t = time.perf_counter()
+        tally = compute_tally(rules=rules, electorate=sizes, counts=counts)
+        tally_times.append(time.perf_counter() - t)
+    total = sum(sum(c.values()) for c in counts.values())
+    return {
+        "ballots": n,
+        "counted": total,
+        "fill_seconds": fill_seconds,
+        "runs": runs,
+        "queries": sorted(set(queries)),
+        "counts": percentiles(counts_times),
+        "tally": percentiles(tally_times),
+        "accepted": tally.get("accepted"),
+    }
+
+
+def bench_list(quick: bool) -> dict:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from governance import services
+    from governance.models import Proposal, ProposalStatus
+    from identity.models import User
+
+    n = size("proposals", quick)
+    requests = size("page_requests", quick)
+    log("list: a city, its staff and one approved resident (services)")
+    operator = User.objects.get(username="bench-operator")
+    city = make_city(operator, "bench-list")
+    mayor = services.membership_appoint(
+        operator=operator, user=make_user("bench-list-mayor"), city=city
+    )
+    member = join_resident(city, mayor.user, "bench-list-resident")
+    rules = services.rules_in_force(city)
+    now = timezone.now()
+    statuses = [
+        ProposalStatus.OPEN,
+        ProposalStatus.ACCEPTED,
+        ProposalStatus.REJECTED,
+        ProposalStatus.EXECUTED,
+        ProposalStatus.DRAFT,  # visible to its author (the member) only
+    ]
+
+    def fill(upto: int) -> None:
+        have = Proposal.objects.filter(city=city).count()
+        rows = []
+        for i in range(have, upto):
+            status = statuses[i % len(statuses)]
+            voted = status != ProposalStatus.DRAFT
+            rows.append(
+                Proposal(
+                    city=city,
+                    kind="general",
+                    title=f"Bench proposal {i:05d}",
+                    body="",
+                    author=member if i % 2 else mayor,
+                    status=status,
+                    rules=rules if voted else None,
+                    opens_at=now if voted else None,
+                    closes_at=now + dt.timedelta(hours=48) if voted else None,
+                )
+            )
+        Proposal.objects.bulk_create(rows, batch_size=2_000)
+
+    anonymous = Client(HTTP_ACCEPT_LANGUAGE="en")
+    signed_in = Client(HTTP_ACCEPT_LANGUAGE="en")
+    signed_in.force_login(member.user)
+    url = f"/c/{city.slug}/proposals/"
+
+    def query_count(client) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        return len(captured)
+
+    def timed(client) -> dict:
+        for _ in range(3):
+            client.get(url)
+        times = []
+        for _ in range(requests):
+            t = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - t)
+            assert response.status_code == 200, response.status_code
+        return percentiles(times)
+
+    def both() -> dict:
+        return {"anonymous": query_count(anonymous), "member": query_count(signed_in)}
+
+    result = {"proposals": n, "requests": requests, "small": 100}
+    fill(100)
+    result["queries_small"] = both()
+    log(f"list: filling to {n:,} proposals (bulk_create)")
+    fill(n)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE governance_proposal")
+    result["queries_large"] = both()
+    log(f"list: {requests} GET {url} as an anonymous visitor, then as a member")
+    result["anonymous"] = timed(anonymous)
+    result["member"] = timed(signed_in)
+    return result
+
+
+def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
+    setup_django(db_url)
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        version = f"SQLite {sqlite3.sqlite_version}"
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = f"PostgreSQL {cursor.fetchone()[0]}"
+    result: dict = {"backend": backend, "version": version}
+    for name, call in (
+        ("votes", lambda: bench_votes(quick, db_url, out.parent)),
+        ("tally", lambda: bench_tally(quick)),
+        ("list", lambda: bench_list(quick)),
+    ):
+        try:
+            result[name] = call()
+        except Exception as error:  # noqa: BLE001 - report it, carry on with the other parts
+            import traceback
+
+            traceback.print_exc()
+            result[name] = {"error": f"{type(error).__name__}: {error}"[:500]}
+        out.write_text(json.dumps(result))  # partial figures survive a later failure
+    connection.close()
+    log(f"{backend}: done")
+
+
+# --------------------------------------------------------------------------------------------
+# Orchestration and the table (top-level process)
+# --------------------------------------------------------------------------------------------
+
+
+def spawn(backend: str, db_url: str, quick: bool, workdir: Path) -> dict:
+    out = workdir / f"{backend}.json"
+    command = [sys.executable, str(Path(__file__).resolve()), "--backend", backend]
+    command += ["--db-url", db_url, "--json-out", str(out)]
+    if quick:
+        command.append("--quick")
+    log(f"starting the {backend} run in a subprocess")
+    completed = subprocess.run(command, env=bench_env(db_url), cwd=REPO, check=False)
+    result = json.loads(out.read_text()) if out.exists() else {"backend": backend}
+    if completed.returncode != 0:
+        result["error"] = f"subprocess exited with {completed.returncode}"
+    return result
+
+
+def pg_admin(url: str, statements: list[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def run_postgres(server_url: str, quick: bool, workdir: Path) -> dict:
+    parts = urlsplit(server_url)
+    if parts.path.strip("/") == BENCH_PG_DB:
+        return {"backend": "postgres", "error": f"DATABASE_URL already names {BENCH_PG_DB}"}
+    bench_url = urlunsplit(parts._replace(path="/" + BENCH_PG_DB))
+    drop = f"DROP DATABASE IF EXISTS {BENCH_PG_DB} WITH (FORCE)"
+    try:
+        pg_admin(server_url, [drop, f"CREATE DATABASE {BENCH_PG_DB}"])
+    except Exception as error:  # noqa: BLE001 - report and stop
+        return {"backend": "postgres", "error": f"cannot create {BENCH_PG_DB}: {error}"}
+    try:
+        return spawn("postgres", bench_url, quick, workdir)
+    finally:
+        try:
+            pg_admin(server_url, [drop])
+            log(f"dropped database {BENCH_PG_DB}")
+        except Exception as error:  # noqa: BLE001
+            log(f"could not drop {BENCH_PG_DB}: {error}")
+
+
+def fmt_ms(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
+def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
+    import django
+
+    rows: list[tuple] = []
+    notes: list[str] = []
+    name = res["backend"]
+
+    def row(figure, rate="", lat=None, ratio="", extra=""):
+        lat = lat or {}
+        rows.append(
+            (
+                figure,
+                name,
+                rate,
+                fmt_ms(lat.get("p50_ms")),
+                fmt_ms(lat.get("p95_ms")),
+                fmt_ms(lat.get("p99_ms")),
+                ratio,
+                extra,
+            )
+        )
+
+    votes = res.get("votes")
+    if votes is None or "error" in votes:
+        row("1  votes through the API", "FAILED: " + (votes or {}).get("error", "not run"))
+    else:
+        v, h = votes["votes"], votes["healthz"]
+        row(
+            f"1  POST .../votes, {v['clients']} clients (n={v['requests']:,})",
+            f"{v['per_s']:,.0f} /s",
+            v,
+            f"{v['per_s'] / h['per_s']:.1%} of healthz",
+            f"non-2xx {v['non_2xx']}, transport errors {v['transport_errors']}",
+        )
+        row(
+            f"1  GET /healthz, {h['clients']} clients (n={h['requests']:,})",
+            f"{h['per_s']:,.0f} /s",
+            h,
+            "100 % (the limit)",
+            f"non-2xx {h['non_2xx']}, transport errors {h['transport_errors']}",
+        )
+        notes.append(
+            f"votes: gunicorn --workers 2 --threads 2 on 127.0.0.1 against {name}; "
+            f"{votes['members']} approved residents built through the services, each with a "
+            f"DRF token; one open general proposal (vote changeable); each member votes once "
+            f"untimed, then each client thread votes for its own members in turn, the choice "
+            f"cycling yes/no/abstain: every timed request is a change of vote. Statuses "
+            f"{v['statuses']}; "
+            f"{v['ledger_entries']:,} governance.vote.cast entries appended during the timed "
+            f"run, {v['ballots']} ballots (one per member who voted). Reconnects after an idle "
+            f"keep-alive close: votes {v['reconnects']}, healthz {h['reconnects']}. The "
+            f"client threads run on the same 2 cores as gunicorn and the database."
+        )
+        for sample in v["samples"] + h["samples"]:
+            notes.append(f"votes: error sample: {sample}")
+        if v["non_2xx"] or h["non_2xx"] or v["transport_errors"] or h["transport_errors"]:
+            notes.append("votes: end of the gunicorn log:\n    " + "\n    ".join(votes["log"]))
+    tally = res.get("tally")
+    if tally is None or "error" in tally:
+        row("2  tally", "FAILED: " + (tally or {}).get("error", "not run"))
+    else:
+        n = tally["ballots"]
+        row(
+            f"2  ballot_counts @ {n:,} ballots (runs={tally['runs']})",
+            f"{1000 / tally['counts']['mean_ms']:,.1f} /s",
+            tally["counts"],
+            "",
+            f"queries per call: {', '.join(map(str, tally['queries']))}",
+        )
+        row(
+            f"2  compute_tally on those counts (runs={tally['runs']})",
+            f"{1000 / tally['tally']['mean_ms']:,.0f} /s",
+            tally["tally"],
+            "",
+            f"counted {tally['counted']:,}",
+        )
+        notes.append(
+            f"tally: the {n:,} ballots are filled directly, not through vote_cast: "
+            f"User.objects.bulk_create (no post_save, so no DID per user), then Membership, "
+            f"ElectorateEntry and Ballot rows by bulk_create, every membership on one "
+            f"placeholder Identity and every ballot on one placeholder ledger Transaction; "
+            f"filling took {tally['fill_seconds']:.0f} s. Colleges and choices are spread "
+            f"evenly; the table is ANALYZEd (PostgreSQL) before timing."
+        )
+    lst = res.get("list")
+    if lst is None or "error" in lst:
+        row("3  proposals list", "FAILED: " + (lst or {}).get("error", "not run"))
+    else:
+        small, large = lst["queries_small"], lst["queries_large"]
+        for who in ("anonymous", "member"):
+            row(
+                f"3  GET /c/<slug>/proposals/ @ {lst['proposals']:,}, {who} (n={lst['requests']})",
+                f"{1000 / lst[who]['mean_ms']:,.0f} /s",
+                lst[who],
+                "",
+                f"queries: {small[who]} @ {lst['small']} vs {large[who]} @ "
+                f"{lst['proposals']:,} ({'same' if small[who] == large[who] else 'DIFFERENT'})",
+            )
+        notes.append(
+            "list: proposals bulk_created (open, accepted, rejected, executed, draft in turn; "
+            "drafts are visible to their author only); django.test.Client in process, "
+            "one page of the paginated list, the member signed in with force_login."
+        )
+
+    header = ("figure", "backend", "throughput", "p50 ms", "p95 ms", "p99 ms", "ratio", "")
+    widths = [max(len(str(r[c])) for r in [header, *rows]) for c in range(len(header))]
+    right = {2, 3, 4, 5}
+
+    def line(cells) -> str:
+        out = [
+            str(cell).rjust(widths[c]) if c in right else str(cell).ljust(widths[c])
+            for c, cell in enumerate(cells)
+        ]
+        return "  ".join(out).rstrip()
+
+    print()
+    print(
+        f"SMART B governance benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, "
+        f"{'--quick' if quick else 'full run'}; nproc={os.cpu_count()}, "
+        f"{platform.machine()}, Python {platform.python_version()}, "
+        f"Django {django.get_version()}, {res.get('version', name)}, DEBUG off"
+    )
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for cells in rows:
+        print(line(cells))
+    print()
+    for note in notes:
+        print(f"- {note}")
+    print(
+        f"- 1-minute load average at start/end: {load_avg[0]:.2f} / {load_avg[1]:.2f} on "
+        f"{os.cpu_count()} CPUs (other work on the machine lowers every figure)."
+    )
+    if "error" in res:
+        print(f"- the {name} subprocess failed: {res['error']}")
+    print(f"Total wall time {time.perf_counter() - T0:.0f} s.")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (100k ballots)")
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    parser.add_argument("--db-url", help=argparse.SUPPRESS)
+    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.backend:  # subprocess: one database backend
+        run_backend(args.backend, args.db_url, args.quick, args.json_out)
+        return 0
+
+    load_avg = [os.getloadavg()[0]]
+    with tempfile.TemporaryDirectory(prefix="smartb-bench-gov-") as tmp:
+        workdir = Path(tmp)
+        server = os.environ.get("DATABASE_URL", "")
+        if server.startswith(("postgres://", "postgresql://", "pgsql://")):
+            result = run_postgres(server, args.quick, workdir)
+        else:
+            log(
+                "DATABASE_URL is not a PostgreSQL URL: running on SQLite, where concurrent "
+                "votes serialise on the database file"
+            )
+            result = spawn("sqlite", f"sqlite:///{workdir / 'bench.sqlite3'}", args.quick, workdir)
+    load_avg.append(os.getloadavg()[0])
+    print_report(result, args.quick, load_avg)
+    failed = "error" in result or any(
+        "error" in (result.get(part) or {"error": 1}) for part in ("votes", "tally", "list")
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
