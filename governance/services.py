@@ -21,6 +21,7 @@ from ledger.canonical import canonical_json
 from ledger.models import NETWORK_CHAIN_SLUG, Chain, Transaction
 from ledger.services import chain_create, ledger_append
 
+from .effects import EffectFailed, execute_registered, validate_registered
 from .errors import (
     AlreadyMember,
     InsufficientFunds,
@@ -334,7 +335,7 @@ def proposal_create(
         raise NotAllowed(_("Your college may not propose this kind of proposal."))
     if not title.strip():
         raise InvalidInput(_("A proposal needs a title."))
-    parameters = _validate_parameters(city, kind, parameters or {})
+    parameters = _validate_parameters(city, kind, parameters or {}, author)
     proposal = Proposal.objects.create(
         city=city,
         kind=kind,
@@ -364,7 +365,12 @@ def _content_digest(proposal: Proposal) -> str:
     ).hexdigest()
 
 
-def _validate_parameters(city: City, kind: str, parameters: dict) -> dict:
+def _validate_parameters(
+    city: City, kind: str, parameters: dict, author: Membership | None = None
+) -> dict:
+    registered = validate_registered(city=city, kind=kind, parameters=parameters, author=author)
+    if registered is not None:
+        return registered
     if kind == ProposalKind.AMEND_RULES:
         slugs = set(city.colleges.values_list("slug", flat=True))
         return {"rules": validate_rules(parameters.get("rules"), college_slugs=slugs)}
@@ -381,7 +387,7 @@ def _validate_parameters(city: City, kind: str, parameters: dict) -> dict:
             raise InvalidRules(_("A funded project names the recipient’s DID."))
         return {"amount_cents": amount, "recipient": recipient}
     if kind == ProposalKind.DEPLOY_SERVICE:
-        # The app-store issue fills this in; keep what identifies the service version.
+        # Until the app store registers this kind (governance.effects), keep an identifier.
         return {"service": str(parameters.get("service", ""))[:64]}
     return {}
 
@@ -401,7 +407,7 @@ def proposal_amend(
     proposal.title = title.strip()
     proposal.body = body
     if parameters is not None:
-        proposal.parameters = _validate_parameters(proposal.city, proposal.kind, parameters)
+        proposal.parameters = _validate_parameters(proposal.city, proposal.kind, parameters, by)
     proposal.save(update_fields=["title", "body", "parameters"])
     ledger_append(
         chain=proposal.city.chain,
@@ -669,7 +675,9 @@ def proposal_execute(*, proposal: Proposal) -> Proposal:
         return proposal
     try:
         with transaction.atomic():
-            effect = EFFECTS.get(proposal.kind, _no_effect)(proposal)
+            effect = execute_registered(proposal)
+            if effect is None:
+                effect = EFFECTS.get(proposal.kind, _no_effect)(proposal)
             proposal.status = ProposalStatus.EXECUTED
             proposal.executed_at = timezone.now()
             proposal.save(update_fields=["status", "executed_at"])
@@ -679,7 +687,7 @@ def proposal_execute(*, proposal: Proposal) -> Proposal:
                 kind="governance.proposal.execute",
                 payload={"proposal": proposal.public_id, **effect},
             )
-    except (InsufficientFunds, InvalidRules) as error:
+    except (InsufficientFunds, InvalidRules, EffectFailed) as error:
         proposal.status = ProposalStatus.FAILED
         proposal.failure_reason = error.message
         proposal.save(update_fields=["status", "failure_reason"])
