@@ -167,6 +167,11 @@ RulesDocument = inline_serializer(
         "voting_period_hours": serializers.DictField(child=serializers.IntegerField()),
         "proposers": serializers.DictField(child=serializers.ListField()),
         "vote_changeable": serializers.BooleanField(),
+        "revenue_split_percent": serializers.DictField(
+            child=serializers.IntegerField(),
+            required=False,
+            help_text="shares of fee revenue: operator, data_owners, local_projects (sum 100)",
+        ),
     },
 )
 

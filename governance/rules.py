@@ -7,8 +7,12 @@ A rules document:
       "approval_threshold_percent": 50,   # accepted when the weighted result is above it
       "voting_period_hours": {"min": 24, "max": 720},
       "proposers": {"general": ["residents", "providers", "municipality"], ...},
-      "vote_changeable": true              # the last vote counts until the close
+      "vote_changeable": true,             # the last vote counts until the close
+      "revenue_split_percent": {"operator": 20, "data_owners": 30, "local_projects": 50}
     }
+
+`revenue_split_percent` says how the treasury shares fee revenue (sum 100). Rules adopted
+before it existed lack it; `revenue_split` then gives the default.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ DEFAULT_COLLEGES = [
     ("providers", "providers", 30, 10),
     ("municipality", "municipality", 30, 10),
 ]
+REVENUE_SHARES = ("operator", "data_owners", "local_projects")
+DEFAULT_REVENUE_SPLIT = {"operator": 20, "data_owners": 30, "local_projects": 50}
 ALL_KINDS = [
     "deploy_service",
     "fund_project",
@@ -51,7 +57,13 @@ def default_rules() -> dict:
             "become_independent": ["municipality"],
         },
         "vote_changeable": True,
+        "revenue_split_percent": dict(DEFAULT_REVENUE_SPLIT),
     }
+
+
+def revenue_split(rules: dict) -> dict[str, int]:
+    """The shares of fee revenue, in whole percent summing to 100."""
+    return dict(rules.get("revenue_split_percent") or DEFAULT_REVENUE_SPLIT)
 
 
 def _int_in(value, low: int, high: int, what: str) -> int:
@@ -95,4 +107,14 @@ def validate_rules(rules: dict, *, college_slugs: set[str]) -> dict:
             raise InvalidRules(f"proposers of {kind}: a list of this city's colleges")
     if type(clean.get("vote_changeable")) is not bool:
         raise InvalidRules("vote_changeable is true or false")
+    if "revenue_split_percent" in clean:
+        _validate_revenue_split(clean["revenue_split_percent"])
     return clean
+
+
+def _validate_revenue_split(split) -> None:
+    if not isinstance(split, dict) or set(split) != set(REVENUE_SHARES):
+        raise InvalidRules("revenue_split_percent names operator, data_owners and local_projects")
+    total = sum(_int_in(split[share], 0, 100, f"{share} revenue share") for share in split)
+    if total != 100:
+        raise InvalidRules(f"revenue shares sum to {total}, not 100")
