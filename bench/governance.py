@@ -99,6 +99,7 @@ def bench_env(db_url: str) -> dict[str, str]:
     env.pop("CELERY_BROKER_URL", None)  # no broker: Celery runs tasks eagerly
     env.pop("CELERY_RESULT_BACKEND", None)
     env["DJANGO_DEBUG"] = "false"  # as in production: no per-query SQL capture
+    env["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"  # no mail on stdout
     env.setdefault("LOG_LEVEL", "WARNING")
     return env
 

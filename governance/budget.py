@@ -9,6 +9,8 @@ The services here share the locking order and the vote path of `governance.servi
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -18,11 +20,20 @@ from django.db.models.lookups import GreaterThan
 from django.utils.translation import gettext as _
 
 from ledger.canonical import canonical_json
+from ledger.models import Transaction
 from ledger.services import ledger_append
 
 from .errors import InvalidInput, InvalidRules, NotAllowed, WrongState
-from .models import Ballot, BudgetProject, Choice, Membership, Proposal, ProposalStatus
-from .services import _ballot_record, treasury_move
+from .models import (
+    Ballot,
+    BudgetProject,
+    Choice,
+    Membership,
+    Proposal,
+    ProposalKind,
+    ProposalStatus,
+)
+from .services import _ballot_record, proposal_amend, proposal_create, treasury_move
 from .tally import compute_budget_tally
 
 MAX_PROJECTS = 50
@@ -46,6 +57,53 @@ def project_digest(project: BudgetProject) -> str:
     ).hexdigest()
 
 
+def _locked_draft_call(proposal: Proposal, by: Membership) -> tuple[Proposal, Membership]:
+    """The budget call locked for a change of its projects, by its author, while a draft."""
+    proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
+    by = Membership.objects.select_related("identity").get(pk=by.pk)
+    if proposal.author_id != by.pk or not by.is_approved:
+        raise NotAllowed(
+            _("Only its author, still a member, changes the projects of a budget call.")
+        )
+    if not is_budget_call(proposal):
+        raise WrongState(_("This proposal is not a participatory budget."))
+    if proposal.status != ProposalStatus.DRAFT:
+        raise WrongState(_("Projects are frozen once the vote opens."))
+    return proposal, by
+
+
+def _project_fields(
+    proposal: Proposal, *, title: str, description: str, cost_cents: int, recipient: str
+) -> dict:
+    title = title.strip()
+    if not title:
+        raise InvalidInput(_("A project needs a title."))
+    if type(cost_cents) is not int or cost_cents <= 0:
+        raise InvalidInput(_("A project has a positive cost."))
+    if cost_cents > proposal.parameters["budget_cents"]:
+        raise InvalidInput(
+            _("The project “%(title)s” costs more than the whole budget.") % {"title": title}
+        )
+    if not isinstance(recipient, str) or not recipient.startswith("did:key:"):
+        raise InvalidInput(_("A project names the recipient’s DID."))
+    return {
+        "title": title,
+        "description": description.strip(),
+        "cost_cents": cost_cents,
+        "recipient": recipient,
+    }
+
+
+def _project_payload(project: BudgetProject) -> dict:
+    return {
+        "proposal": project.proposal.public_id,
+        "project": project.public_id,
+        "cost_cents": project.cost_cents,
+        "recipient": project.recipient,
+        "content": project_digest(project),
+    }
+
+
 @transaction.atomic
 def budget_project_add(
     *,
@@ -58,51 +116,219 @@ def budget_project_add(
 ) -> BudgetProject:
     """The author adds a project to their budget call while it is a draft. The ledger
     records the digest of its title and description, never the text."""
-    proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
-    by = Membership.objects.select_related("identity").get(pk=by.pk)
-    if proposal.author_id != by.pk or not by.is_approved:
-        raise NotAllowed(_("Only its author, still a member, adds projects to a budget call."))
-    if not is_budget_call(proposal):
-        raise WrongState(_("This proposal is not a participatory budget."))
-    if proposal.status != ProposalStatus.DRAFT:
-        raise WrongState(_("Projects are frozen once the vote opens."))
-    title = title.strip()
-    if not title:
-        raise InvalidInput(_("A project needs a title."))
-    if type(cost_cents) is not int or cost_cents <= 0:
-        raise InvalidInput(_("A project has a positive cost."))
-    if cost_cents > proposal.parameters["budget_cents"]:
-        raise InvalidInput(_("A project cannot cost more than the whole budget."))
-    if not isinstance(recipient, str) or not recipient.startswith("did:key:"):
-        raise InvalidInput(_("A project names the recipient’s DID."))
+    proposal, by = _locked_draft_call(proposal, by)
+    fields = _project_fields(
+        proposal, title=title, description=description, cost_cents=cost_cents, recipient=recipient
+    )
     positions = list(proposal.budget_projects.values_list("position", flat=True))
     if len(positions) >= MAX_PROJECTS:
         raise InvalidInput(_("A budget call has at most %(n)d projects.") % {"n": MAX_PROJECTS})
     project = BudgetProject.objects.create(
-        proposal=proposal,
-        title=title,
-        description=description.strip(),
-        cost_cents=cost_cents,
-        recipient=recipient,
-        position=max(positions, default=0) + 1,
+        proposal=proposal, position=max(positions, default=0) + 1, **fields
     )
     ledger_append(
         chain=proposal.city.chain,
         actor=by.identity,
         kind="governance.budget.project.add",
-        payload={
-            "proposal": proposal.public_id,
-            "project": project.public_id,
-            "cost_cents": cost_cents,
-            "recipient": recipient,
-            "content": project_digest(project),
-        },
+        payload=_project_payload(project),
     )
     return project
 
 
+def _project_of(proposal: Proposal, public_id: str) -> BudgetProject:
+    project = (
+        BudgetProject.objects.select_related("proposal")
+        .filter(proposal=proposal, public_id=public_id)
+        .first()
+    )
+    if project is None:
+        raise InvalidInput(_("This project is not part of this budget call."))
+    return project
+
+
+@transaction.atomic
+def budget_project_update(
+    *,
+    proposal: Proposal,
+    by: Membership,
+    project_id: str,
+    title: str,
+    description: str = "",
+    cost_cents: int,
+    recipient: str,
+) -> BudgetProject:
+    """The author changes a project of their draft budget call. Nothing is written when
+    nothing changed; otherwise the ledger records its new cost, recipient and digest."""
+    proposal, by = _locked_draft_call(proposal, by)
+    project = _project_of(proposal, project_id)
+    fields = _project_fields(
+        proposal, title=title, description=description, cost_cents=cost_cents, recipient=recipient
+    )
+    if all(getattr(project, name) == value for name, value in fields.items()):
+        return project
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.save(update_fields=list(fields))
+    ledger_append(
+        chain=proposal.city.chain,
+        actor=by.identity,
+        kind="governance.budget.project.amend",
+        payload=_project_payload(project),
+    )
+    return project
+
+
+@transaction.atomic
+def budget_project_remove(*, proposal: Proposal, by: Membership, project_id: str) -> None:
+    """The author withdraws a project from their draft budget call (nobody voted yet)."""
+    proposal, by = _locked_draft_call(proposal, by)
+    project = _project_of(proposal, project_id)
+    project.delete()
+    ledger_append(
+        chain=proposal.city.chain,
+        actor=by.identity,
+        kind="governance.budget.project.remove",
+        payload={"proposal": proposal.public_id, "project": project_id},
+    )
+
+
+@dataclass(frozen=True)
+class ProjectFields:
+    """A project as a form gives it: `public_id` names an existing project to change, empty
+    for a new one."""
+
+    title: str
+    cost_cents: int
+    recipient: str
+    description: str = ""
+    public_id: str = ""
+
+
+@transaction.atomic
+def budget_call_create(
+    *,
+    author: Membership,
+    title: str,
+    body: str = "",
+    budget_cents: int,
+    projects: Sequence[ProjectFields],
+) -> Proposal:
+    """A draft budget call with its projects, all or nothing: the `fund_project` proposal
+    (`proposal_create`) then each project (`budget_project_add`)."""
+    call = proposal_create(
+        author=author,
+        kind=ProposalKind.FUND_PROJECT,
+        title=title,
+        body=body,
+        parameters={"budget_cents": budget_cents},
+    )
+    for project in projects:
+        budget_project_add(
+            proposal=call,
+            by=author,
+            title=project.title,
+            description=project.description,
+            cost_cents=project.cost_cents,
+            recipient=project.recipient,
+        )
+    return call
+
+
+@transaction.atomic
+def budget_call_amend(
+    *,
+    proposal: Proposal,
+    by: Membership,
+    title: str,
+    body: str = "",
+    budget_cents: int,
+    projects: Sequence[ProjectFields] = (),
+    remove: Sequence[str] = (),
+) -> Proposal:
+    """The author amends their draft budget call, all or nothing: its text and budget
+    (`proposal_amend`), then the projects withdrawn, changed and added. Every project left
+    must fit in the (possibly lowered) budget."""
+    if not is_budget_call(proposal):
+        raise WrongState(_("This proposal is not a participatory budget."))
+    call = proposal_amend(
+        proposal=proposal,
+        by=by,
+        title=title,
+        body=body,
+        parameters={"budget_cents": budget_cents},
+    )
+    for project_id in remove:
+        budget_project_remove(proposal=call, by=by, project_id=project_id)
+    for project in projects:
+        fields = {
+            "title": project.title,
+            "description": project.description,
+            "cost_cents": project.cost_cents,
+            "recipient": project.recipient,
+        }
+        if project.public_id:
+            budget_project_update(proposal=call, by=by, project_id=project.public_id, **fields)
+        else:
+            budget_project_add(proposal=call, by=by, **fields)
+    over = BudgetProject.objects.filter(proposal=call, cost_cents__gt=budget_cents).first()
+    if over is not None:
+        raise InvalidInput(
+            _("The project “%(title)s” costs more than the whole budget.") % {"title": over.title}
+        )
+    return call
+
+
+def budget_frozen(proposal: Proposal) -> dict:
+    """What the opening of a budget call's vote freezes, on the ledger with it: the budget
+    and each project's id, cost, position and recipient (ids and integers only), from which
+    `python -m governance.retally` re-counts the call. Refused without projects, or when
+    one costs more than the budget."""
+    budget = proposal.parameters["budget_cents"]
+    projects = list(BudgetProject.objects.filter(proposal=proposal).order_by("position"))
+    if not projects:
+        raise InvalidInput(_("A participatory budget needs projects before its vote opens."))
+    if any(project.cost_cents > budget for project in projects):
+        raise InvalidInput(_("A project costs more than the whole budget: amend the draft."))
+    return {
+        "budget_cents": budget,
+        "projects": [
+            {
+                "project": project.public_id,
+                "cost_cents": project.cost_cents,
+                "position": project.position,
+                "recipient": project.recipient,
+            }
+            for project in projects
+        ],
+    }
+
+
 def budget_vote_payload(*, proposal: Proposal, college_slug: str, selection: list[str]) -> dict:
     return {"proposal": proposal.public_id, "college": college_slug, "selection": selection}
+
+
+def budget_selection(project_ids) -> list[str]:
+    """The ballot's selection as the ledger records it: distinct project ids, sorted."""
+    if not isinstance(project_ids, list | tuple) or not all(
+        isinstance(pid, str) for pid in project_ids
+    ):
+        raise InvalidInput(_("Pick projects by their identifiers."))
+    if len(set(project_ids)) != len(project_ids):
+        raise InvalidInput(_("A project can be picked only once."))
+    return sorted(project_ids)
+
+
+def budget_selection_check(proposal: Proposal, selection: list[str]) -> None:
+    """Refuse a selection that is not of this call's projects or costs more than its budget."""
+    if not is_budget_call(proposal):
+        raise WrongState(_("This proposal is not a participatory budget."))
+    costs = dict(
+        BudgetProject.objects.filter(proposal=proposal).values_list("public_id", "cost_cents")
+    )
+    if any(pid not in costs for pid in selection):
+        raise InvalidInput(_("Some picked projects are not part of this budget call."))
+    if sum(costs[pid] for pid in selection) > proposal.parameters["budget_cents"]:
+        raise InvalidInput(_("The projects you picked cost more than the budget."))
 
 
 @transaction.atomic
@@ -112,29 +338,19 @@ def budget_vote_cast(
     member: Membership,
     project_ids: list[str],
     now: datetime | None = None,
+    append: Callable[[], Transaction] | None = None,
 ) -> Ballot:
     """Record `member`'s knapsack ballot: distinct projects of this call whose total cost is
     within the budget (an empty selection is an abstention). Same path and locking order as
-    `vote_cast`: the proposal row first; the last ballot counts while the rules allow."""
-    if not isinstance(project_ids, list | tuple) or not all(
-        isinstance(pid, str) for pid in project_ids
-    ):
-        raise InvalidInput(_("Pick projects by their identifiers."))
-    if len(set(project_ids)) != len(project_ids):
-        raise InvalidInput(_("A project can be picked only once."))
-    selection = sorted(project_ids)
+    `vote_cast`: the proposal row first; the last ballot counts while the rules allow.
+
+    `append` writes the signed `governance.vote.cast` transaction when the voter signed it
+    themselves (self-custody, see `governance.actions.CastBudgetVote`); it must be by the
+    member's DID and carry exactly `budget_vote_payload(...)`, or nothing is recorded."""
+    selection = budget_selection(project_ids)
 
     def payload_of(locked: Proposal, college_slug: str) -> dict:
-        if not is_budget_call(locked):
-            raise WrongState(_("This proposal is not a participatory budget."))
-        costs = dict(
-            BudgetProject.objects.filter(proposal=locked).values_list("public_id", "cost_cents")
-        )
-        if any(pid not in costs for pid in selection):
-            raise InvalidInput(_("Some picked projects are not part of this budget call."))
-        total = sum(costs[pid] for pid in selection)
-        if total > locked.parameters["budget_cents"]:
-            raise InvalidInput(_("The projects you picked cost more than the budget."))
+        budget_selection_check(locked, selection)
         return budget_vote_payload(proposal=locked, college_slug=college_slug, selection=selection)
 
     return _ballot_record(
@@ -144,6 +360,7 @@ def budget_vote_cast(
         selection=selection,
         payload_of=payload_of,
         now=now,
+        append=append,
     )
 
 

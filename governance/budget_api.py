@@ -1,7 +1,8 @@
 """REST API of participatory budgeting, mounted by `governance.api`:
 `.../proposals/{id}/projects` (the author adds a project to their draft budget call) and
-`.../proposals/{id}/budget-votes` (my knapsack ballot, signed by the platform for a custodial
-DID; self-custody signing of budget ballots is not offered yet)."""
+`.../proposals/{id}/budget-votes` (my knapsack ballot, a signed action like a yes/no vote:
+`budget-votes/prepare` answers the bytes a self-custody voter signs, `budget-votes` records
+the ballot, signed by the platform for a custodial DID or by the voter's own key)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from identity.api import PreparedOutput, SignatureFields
+from identity.signed_actions import action_execute, action_prepare, prepared_as_dict
+
 from . import selectors
-from .actions import platform_signer
+from .actions import CastBudgetVote, platform_signer
 from .api import (
     TAG,
     BallotOutput,
@@ -24,7 +28,7 @@ from .api import (
     _voter,
     answers,
 )
-from .budget import budget_project_add, budget_vote_cast
+from .budget import budget_project_add
 from .errors import NotAllowed
 from .models import BudgetProject
 
@@ -51,6 +55,10 @@ class BudgetVoteInput(serializers.Serializer):
         allow_empty=True,
         help_text="the public ids of the projects I support (empty: abstain)",
     )
+
+
+class BudgetVoteSubmitInput(BudgetVoteInput, SignatureFields):
+    pass
 
 
 class BudgetBallotOutput(BallotOutput):
@@ -81,25 +89,50 @@ class ProjectCreateApi(APIView):
         return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
 
 
-class BudgetVoteApi(APIView):
+CAST_BUDGET_VOTE = CastBudgetVote()
+
+
+class BudgetVotePrepareApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         parameters=_proposal_params(),
         request=BudgetVoteInput,
+        responses=answers(200, PreparedOutput, 400, 401, 403, 404, 409),
+        tags=[TAG],
+        operation_id="governance_budget_vote_prepare",
+        description="The canonical bytes (RFC 8785) of my knapsack ballot's ledger "
+        "transaction, for a self-custody DID to sign (the selection sorted). Writes nothing.",
+    )
+    def post(self, request, slug: str, public_id: str):
+        data = {**_voter(request, slug, public_id), **_parsed(BudgetVoteInput, request.data)}
+        prepared = action_prepare(CAST_BUDGET_VOTE, user=request.user, data=data)
+        return Response(prepared_as_dict(prepared))
+
+
+class BudgetVoteApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=_proposal_params(),
+        request=BudgetVoteSubmitInput,
         responses=answers(201, BudgetBallotOutput, 400, 401, 403, 404, 409),
         tags=[TAG],
         operation_id="governance_budget_vote_cast",
         description="Cast (or change, if the rules allow) my knapsack ballot on a budget "
         "call: distinct projects of the call whose total cost is within the budget. Signed "
-        "by the platform for a custodial DID.",
+        "by my DID: by the platform for a custodial DID, or by me (created_at and signature "
+        "from budget-votes/prepare).",
     )
     def post(self, request, slug: str, public_id: str):
-        voter = _voter(request, slug, public_id)
-        projects = _parsed(BudgetVoteInput, request.data)["projects"]
-        platform_signer(voter["member"].identity)
-        ballot = budget_vote_cast(
-            proposal=voter["proposal"], member=voter["member"], project_ids=projects
+        data = {**_voter(request, slug, public_id), **_parsed(BudgetVoteSubmitInput, request.data)}
+        created_at, signature = data.pop("created_at", None), data.pop("signature", None)
+        ballot = action_execute(
+            CAST_BUDGET_VOTE,
+            user=request.user,
+            data=data,
+            created_at=created_at,
+            signature=signature,
         )
         return Response(BudgetBallotOutput(ballot).data, status=status.HTTP_201_CREATED)
 
@@ -121,5 +154,6 @@ def budget_results(proposal) -> dict:
 def routes(route_for, proposal: str) -> list:
     return [
         *route_for(f"{proposal}/projects", ProjectCreateApi, "budget_projects"),
+        *route_for(f"{proposal}/budget-votes/prepare", BudgetVotePrepareApi, "budget_vote_prepare"),
         *route_for(f"{proposal}/budget-votes", BudgetVoteApi, "budget_votes"),
     ]

@@ -9,10 +9,54 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .budget import MAX_PROJECTS, ProjectFields
 from .models import Choice, College, CollegeKind, ProposalKind, ProposalStatus
 from .selectors import college_label
 
 MAX_CENTS = 10**13  # 100 billion euros: far above any city budget, far below BigInteger
+
+
+AMOUNT_HELP = _("For example 1500 or 1500,50.")
+
+
+def euros_field(label, help_text=AMOUNT_HELP) -> forms.DecimalField:
+    """An amount typed in euros with at most two decimals (a comma in French)."""
+    return forms.DecimalField(
+        label=label,
+        min_value=Decimal("0.01"),
+        max_value=Decimal(MAX_CENTS) / 100,
+        decimal_places=2,
+        max_digits=13,
+        localize=True,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+
+
+def cents_of(euros: Decimal) -> int:
+    """Euros with at most two decimals (what `euros_field` accepts) as integer cents."""
+    # decimal_places=2 makes this exact; to_integral_exact raises if it ever is not.
+    return int(euros.scaleb(2).to_integral_exact())
+
+
+def euros_of(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
+def did_field(label, help_text) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=200,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "class": "mono"}),
+    )
+
+
+def clean_did(value: str) -> str:
+    value = value.strip()
+    if not value.startswith("did:key:"):
+        raise forms.ValidationError(_("A DID starts with did:key:"))
+    return value
 
 
 class CollegeChoiceField(forms.ModelChoiceField):
@@ -82,6 +126,8 @@ class ProposalForm(forms.Form):
     (voting period, proposers) is carried over.
     """
 
+    is_budget_call = False
+
     title = forms.CharField(label=_("Title"), max_length=200)
     body = forms.CharField(
         label=_("Text"),
@@ -96,22 +142,11 @@ class ProposalForm(forms.Form):
         self.kind = kind
         self.colleges = colleges
         self.rules = rules
-        if kind == ProposalKind.FUND_PROJECT:
-            self.fields["amount"] = forms.DecimalField(
-                label=_("Amount (euros)"),
-                min_value=Decimal("0.01"),
-                max_value=Decimal(MAX_CENTS) / 100,
-                decimal_places=2,
-                max_digits=13,
-                localize=True,
-                help_text=_("For example 1500 or 1500,50."),
-                widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-            )
-            self.fields["recipient"] = forms.CharField(
-                label=_("Recipient's DID"),
-                max_length=200,
-                help_text=_("The did:key of who receives the money if the proposal passes."),
-                widget=forms.TextInput(attrs={"spellcheck": "false", "class": "mono"}),
+        if kind == ProposalKind.FUND_PROJECT and not self.is_budget_call:
+            self.fields["amount"] = euros_field(_("Amount (euros)"))
+            self.fields["recipient"] = did_field(
+                _("Recipient's DID"),
+                _("The did:key of who receives the money if the proposal passes."),
             )
         elif kind == ProposalKind.DEPLOY_SERVICE:
             self.fields["service"] = forms.CharField(
@@ -156,7 +191,7 @@ class ProposalForm(forms.Form):
         initial = {"title": proposal.title, "body": proposal.body}
         parameters = proposal.parameters or {}
         if type(parameters.get("amount_cents")) is int:
-            initial["amount"] = Decimal(parameters["amount_cents"]).scaleb(-2)
+            initial["amount"] = euros_of(parameters["amount_cents"])
             initial["recipient"] = parameters.get("recipient", "")
         if "service" in parameters:
             initial["service"] = parameters["service"]
@@ -177,10 +212,7 @@ class ProposalForm(forms.Form):
         ]
 
     def clean_recipient(self):
-        recipient = self.cleaned_data["recipient"].strip()
-        if not recipient.startswith("did:key:"):
-            raise forms.ValidationError(_("A DID starts with did:key:"))
-        return recipient
+        return clean_did(self.cleaned_data["recipient"])
 
     def clean(self):
         data = super().clean()
@@ -197,9 +229,7 @@ class ProposalForm(forms.Form):
         """The service's `parameters` for this kind, from the cleaned data."""
         data = self.cleaned_data
         if self.kind == ProposalKind.FUND_PROJECT:
-            cents = data["amount"].scaleb(2)
-            # decimal_places=2 makes this exact; to_integral_exact raises if it ever is not.
-            return {"amount_cents": int(cents.to_integral_exact()), "recipient": data["recipient"]}
+            return {"amount_cents": cents_of(data["amount"]), "recipient": data["recipient"]}
         if self.kind == ProposalKind.DEPLOY_SERVICE:
             return {"service": data["service"]}
         if self.kind == ProposalKind.AMEND_RULES:
@@ -215,6 +245,130 @@ class ProposalForm(forms.Form):
             rules["vote_changeable"] = data["vote_changeable"]
             return {"rules": rules}
         return {}
+
+
+class BudgetProjectForm(forms.Form):
+    """One project of a participatory budget; `project` names an existing one (amend)."""
+
+    project = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
+    title = forms.CharField(label=_("Project title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    amount = euros_field(_("Cost (euros)"))
+    recipient = did_field(
+        _("Recipient's DID"), _("The did:key of who receives the money if it is funded.")
+    )
+
+    def clean_recipient(self):
+        return clean_did(self.cleaned_data["recipient"])
+
+
+class BaseBudgetProjectFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Withdraw this project")
+
+    def kept(self) -> list[BudgetProjectForm]:
+        """The rows filled in and not withdrawn (empty extra rows are ignored)."""
+        deleted = set(map(id, self.deleted_forms))
+        return [f for f in self.forms if f.cleaned_data and id(f) not in deleted]
+
+
+BudgetProjectFormSet = forms.formset_factory(
+    BudgetProjectForm,
+    formset=BaseBudgetProjectFormSet,
+    extra=3,
+    can_delete=True,
+    can_delete_extra=False,
+    max_num=MAX_PROJECTS,
+    absolute_max=MAX_PROJECTS,
+    validate_max=True,
+)
+
+
+class BudgetCallForm(ProposalForm):
+    """A participatory budget: a fund_project call with its total budget and its projects
+    (the rows of `self.projects`, three empty ones each time the form is shown; saving the
+    draft gives three more). Amounts are typed in euros and become integer cents."""
+
+    is_budget_call = True
+
+    def __init__(self, data=None, *, colleges, rules, projects=(), **kwargs):
+        super().__init__(
+            data, kind=ProposalKind.FUND_PROJECT, colleges=colleges, rules=rules, **kwargs
+        )
+        self.fields["total_budget"] = euros_field(
+            _("Total budget (euros)"),
+            _("The money shared out among the projects voted for. For example 50000."),
+        )
+        self.projects = BudgetProjectFormSet(
+            data,
+            prefix="projects",
+            initial=[
+                {
+                    "project": p.public_id,
+                    "title": p.title,
+                    "description": p.description,
+                    "amount": euros_of(p.cost_cents),
+                    "recipient": p.recipient,
+                }
+                for p in projects
+            ],
+        )
+
+    @classmethod
+    def initial_from(cls, proposal) -> dict:
+        initial = {"title": proposal.title, "body": proposal.body}
+        budget = (proposal.parameters or {}).get("budget_cents")
+        if type(budget) is int:
+            initial["total_budget"] = euros_of(budget)
+        return initial
+
+    def is_valid(self) -> bool:
+        form_valid = super().is_valid()
+        projects_valid = self.projects.is_valid()
+        if not (form_valid and projects_valid):
+            return False
+        kept = self.projects.kept()
+        if not kept:
+            self.add_error(None, _("A participatory budget needs at least one project."))
+        budget = self.cleaned_data["total_budget"]
+        for row in kept:
+            if row.cleaned_data["amount"] > budget:
+                row.add_error("amount", _("A project cannot cost more than the whole budget."))
+        return not self.errors and not any(row.errors for row in kept)
+
+    def budget_cents(self) -> int:
+        return cents_of(self.cleaned_data["total_budget"])
+
+    def parameters(self) -> dict:
+        return {"budget_cents": self.budget_cents()}
+
+    def project_rows(self) -> list[ProjectFields]:
+        """The projects kept, for `budget_call_create` / `budget_call_amend`."""
+        return [
+            ProjectFields(
+                title=row.cleaned_data["title"],
+                description=row.cleaned_data["description"],
+                cost_cents=cents_of(row.cleaned_data["amount"]),
+                recipient=row.cleaned_data["recipient"],
+                public_id=row.cleaned_data["project"] if row.initial else "",
+            )
+            for row in self.projects.kept()
+        ]
+
+    def removed(self) -> list[str]:
+        """The public ids of the existing projects withdrawn."""
+        return [
+            row.cleaned_data["project"]
+            for row in self.projects.deleted_forms
+            if row.initial and row.cleaned_data.get("project")
+        ]
 
 
 class OpenForm(forms.Form):

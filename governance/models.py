@@ -258,6 +258,7 @@ class Comment(models.Model):
 
 class AccountKind(models.TextChoices):
     ASSET = "asset", _("asset")
+    LIABILITY = "liability", _("liability")
     REVENUE = "revenue", _("revenue")
     EXPENSE = "expense", _("expense")
     EQUITY = "equity", _("equity")

@@ -14,6 +14,14 @@ Runs with the standard library and `cryptography` only: no Django, no database. 
 5. computes the tally with the server's own arithmetic (`governance.tally`), prints it per
    college, and compares it with the tally the close transaction recorded.
 
+A participatory budget (a `fund_project` call whose open transaction froze a `budget`: the
+amount and each project's id, cost, position and recipient) is re-counted the same way: the
+frozen projects must be those the `governance.budget.project.*` transactions before the open
+left; a ballot's `selection` must be distinct projects of the call within the budget (or it
+is ignored); projects are ranked by college-weighted support and funded in order while the
+budget lasts (`governance.tally.compute_budget_tally`), and the ranking, each project's
+weighted support and the funded list are printed and compared with the recorded tally.
+
 Exit status: 0 when the recomputed tally matches the recorded one (or the vote is not closed
 in this export); 1 when the bundle does not verify, the proposal is not in it, or anything
 recomputed differs from what the ledger recorded ("MISMATCH ...").
@@ -33,7 +41,7 @@ from ledger.canonical import jcs_stdlib
 from ledger.verification import VerificationFailed
 from ledger.verify_bundle import verify_bundle
 
-from .tally import CHOICES, compute_tally, electorate_digest
+from .tally import CHOICES, compute_budget_tally, compute_tally, electorate_digest
 
 KIND_RULES_ADOPT = "governance.rules.adopt"
 KIND_OPEN = "governance.proposal.open"
@@ -41,6 +49,10 @@ KIND_CLOSE = "governance.proposal.close"
 KIND_VOTE = "governance.vote.cast"
 KINDS_JOIN = ("governance.membership.approve", "governance.membership.appoint")
 KIND_LEAVE = "governance.membership.revoke"
+KIND_PROJECT_ADD = "governance.budget.project.add"
+KIND_PROJECT_AMEND = "governance.budget.project.amend"
+KIND_PROJECT_REMOVE = "governance.budget.project.remove"
+KINDS_PROJECT = (KIND_PROJECT_ADD, KIND_PROJECT_AMEND, KIND_PROJECT_REMOVE)
 
 
 class RetallyError(Exception):
@@ -49,6 +61,16 @@ class RetallyError(Exception):
 
 class Mismatch(RetallyError):
     """Something recomputed from the export differs from what the ledger recorded."""
+
+
+@dataclass(frozen=True)
+class BudgetCount:
+    """What a participatory budget's re-count adds: the frozen call and its ballots."""
+
+    budget_cents: int
+    projects: list[dict]  # as frozen at the open: project, cost_cents, position, recipient
+    voters: dict[str, int]  # college -> ballots counted
+    supporters: dict[str, dict[str, int]]  # project -> college -> ballots that picked it
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,7 @@ class Retally:
     tally: dict
     recorded_tally: dict | None  # what the close transaction recorded, if the export has it
     recorded_outcome: str | None
+    budget: BudgetCount | None = None  # a participatory budget (its `counts` stay empty)
 
     @property
     def matches(self) -> bool | None:
@@ -149,25 +172,66 @@ def recount(bundle: dict, proposal_id: str) -> Retally:
         None,
     )
     close_index = close["index"] if close is not None else len(transactions)
-    last: dict[str, tuple[str, str]] = {}
+    call = _budget_call(transactions[:open_index], frozen, proposal_id, open_index)
+    costs = (
+        {project["project"]: project["cost_cents"] for project in call["projects"]} if call else {}
+    )
+
+    def valid(payload: dict) -> bool:
+        if call is None:
+            return payload.get("choice") in CHOICES
+        selection = payload.get("selection")
+        return (
+            isinstance(selection, list)
+            and all(isinstance(pid, str) and pid in costs for pid in selection)
+            and selection == sorted(set(selection))
+            and sum(costs[pid] for pid in selection) <= call["budget_cents"]
+        )
+
+    last: dict[str, tuple[str, dict]] = {}
     superseded = ignored = 0
     for tx in transactions[open_index + 1 : close_index]:
         payload = _payload(tx)
         if tx.get("kind") != KIND_VOTE or payload.get("proposal") != proposal_id:
             continue
-        voter, college, choice = tx.get("actor"), payload.get("college"), payload.get("choice")
-        if electorate.get(voter) != college or choice not in CHOICES:
+        voter, college = tx.get("actor"), payload.get("college")
+        if electorate.get(voter) != college or not valid(payload):
             ignored += 1
             continue
         if voter in last:
             superseded += 1
-        last[voter] = (college, choice)
+        last[voter] = (college, payload)
     counts: dict[str, dict[str, int]] = {}
-    for college, choice in last.values():
-        per_college = counts.setdefault(college, {})
-        per_college[choice] = per_college.get(choice, 0) + 1
-
-    tally = compute_tally(rules=rules, electorate=sizes, counts=counts)
+    budget = None
+    if call is None:
+        for college, payload in last.values():
+            per_college = counts.setdefault(college, {})
+            per_college[payload["choice"]] = per_college.get(payload["choice"], 0) + 1
+        tally = compute_tally(rules=rules, electorate=sizes, counts=counts)
+    else:
+        voters: dict[str, int] = {}
+        supporters: dict[str, dict[str, int]] = {pid: {} for pid in costs}
+        for college, payload in last.values():
+            voters[college] = voters.get(college, 0) + 1
+            for pid in payload["selection"]:
+                supporters[pid][college] = supporters[pid].get(college, 0) + 1
+        budget = BudgetCount(
+            budget_cents=call["budget_cents"],
+            projects=call["projects"],
+            voters=voters,
+            supporters=supporters,
+        )
+        tally = compute_budget_tally(
+            rules=rules,
+            electorate=sizes,
+            voters=voters,
+            supporters=supporters,
+            projects=[
+                {"id": p["project"], "cost_cents": p["cost_cents"], "position": p["position"]}
+                for p in call["projects"]
+            ],
+            budget_cents=call["budget_cents"],
+        )
     recorded = _payload(close) if close is not None else {}
     return Retally(
         chain=bundle.get("chain", {}).get("slug", "?"),
@@ -186,7 +250,59 @@ def recount(bundle: dict, proposal_id: str) -> Retally:
         tally=tally,
         recorded_tally=recorded.get("tally") if close is not None else None,
         recorded_outcome=recorded.get("outcome") if close is not None else None,
+        budget=budget,
     )
+
+
+def _budget_call(before: list[dict], frozen: dict, proposal_id: str, open_index: int):
+    """The budget and projects a budget call's open transaction froze (None for a yes/no
+    vote), checked against the project transactions before it: the same projects, each with
+    the cost and recipient its last add or amend recorded."""
+    history: dict[str, dict] = {}
+    for tx in before:
+        payload = _payload(tx)
+        if tx.get("kind") not in KINDS_PROJECT or payload.get("proposal") != proposal_id:
+            continue
+        if tx["kind"] == KIND_PROJECT_REMOVE:
+            history.pop(payload.get("project"), None)
+        else:
+            history[payload.get("project")] = payload
+    call = frozen.get("budget")
+    if call is None:
+        if history:
+            raise RetallyError(
+                f"proposal {proposal_id} has budget projects but its open transaction (index "
+                f"{open_index}) froze no budget: it was opened before budgets were frozen on "
+                "the ledger and cannot be re-counted from the export"
+            )
+        return None
+    try:
+        budget_cents = call["budget_cents"]
+        projects = call["projects"]
+        frozen_projects = {
+            p["project"]: (p["cost_cents"], p["position"], p["recipient"]) for p in projects
+        }
+    except (KeyError, TypeError) as error:
+        raise RetallyError(f"the budget frozen at index {open_index} lacks {error}") from None
+    if type(budget_cents) is not int or any(
+        type(cost) is not int or type(position) is not int
+        for cost, position, _recipient in frozen_projects.values()
+    ):
+        raise RetallyError(f"the budget frozen at index {open_index} is not in integer cents")
+    if len(frozen_projects) != len(projects):
+        raise Mismatch(f"the budget frozen at index {open_index} lists a project twice")
+    if set(frozen_projects) != set(history):
+        raise Mismatch(
+            f"the projects frozen at index {open_index} ({len(frozen_projects)}) are not those "
+            f"the project transactions before it left ({len(history)})"
+        )
+    for pid, (cost, _position, recipient) in sorted(frozen_projects.items()):
+        if (history[pid].get("cost_cents"), history[pid].get("recipient")) != (cost, recipient):
+            raise Mismatch(
+                f"project {pid}: frozen at index {open_index} with cost {cost} and recipient "
+                f"{recipient}, not as its last project transaction recorded"
+            )
+    return {"budget_cents": budget_cents, "projects": projects}
 
 
 def _check_rules(before: list[dict], rules: dict, version, open_index: int) -> None:
@@ -257,7 +373,11 @@ HEADER = (
 
 def report(result: Retally) -> str:
     """The arithmetic of the re-count, in a stable text form."""
-    tally = result.tally
+    ignored_why = (
+        "not in the electorate, not their college, or not projects of the call within its budget"
+        if result.budget is not None
+        else "not in the electorate or not their college"
+    )
     lines = [
         f"proposal {result.proposal} on chain {result.chain}",
         f"opened at index {result.open_index} under rules version {result.rules_version}; "
@@ -270,10 +390,29 @@ def report(result: Retally) -> str:
         f" digest {result.electorate_digest} matches the open transaction",
         f"ballots: {result.counted} counted (the last of each voter), "
         f"{result.superseded} replaced by a later ballot, {result.ignored} ignored "
-        "(not in the electorate or not their college)",
+        f"({ignored_why})",
         "",
     ]
-    width = max([len("college"), *(len(slug) for slug in tally["colleges"])])
+    if result.budget is not None:
+        lines += _budget_report(result.tally, result.budget)
+    else:
+        lines += _yes_no_report(result.tally)
+    return "\n".join(lines)
+
+
+def _table(rows: list[tuple[str, ...]], left: tuple[int, ...] = (0,)) -> list[str]:
+    """Columns of text: those in `left` left-aligned, the others (numbers) right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.ljust(widths[i]) if i in left else cell.rjust(widths[i])
+            for i, cell in enumerate(row)
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def _yes_no_report(tally: dict) -> list[str]:
     rows = [("college", *HEADER)]
     colleges = sorted(tally["colleges"].items())  # JSON key order may not survive storage
     for slug, college in colleges:
@@ -293,13 +432,7 @@ def report(result: Retally) -> str:
                 "yes" if college["counts"] else "no",
             )
         )
-    widths = [width] + [max(len(row[i]) for row in rows) for i in range(1, len(HEADER) + 1)]
-    for row in rows:
-        cells = [row[0].ljust(widths[0])] + [
-            cell.rjust(widths[i]) for i, cell in enumerate(row[1:], start=1)
-        ]
-        lines.append("  ".join(cells).rstrip())
-    lines.append("")
+    lines = [*_table(rows), ""]
     terms = [
         (college["weight"], college["yes"], college["yes"] + college["no"])
         for _slug, college in colleges
@@ -322,7 +455,84 @@ def report(result: Retally) -> str:
         f"(accepted when at least one college counts and the result is above "
         f"{tally['approval_threshold_percent']}%)"
     )
-    return "\n".join(lines)
+    return lines
+
+
+BUDGET_HEADER = ("electorate", "voted", "turnout", "quorum", "met", "weight", "counts")
+
+
+def _euros(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d} EUR"
+
+
+def _budget_report(tally: dict, budget: BudgetCount) -> list[str]:
+    lines = [
+        f"participatory budget: {tally['budget_cents']} cents ({_euros(tally['budget_cents'])}),"
+        f" {len(budget.projects)} projects frozen when the vote opened",
+        "",
+    ]
+    colleges = sorted(tally["colleges"].items())  # JSON key order may not survive storage
+    rows = [("college", *BUDGET_HEADER)]
+    for slug, college in colleges:
+        rows.append(
+            (
+                slug,
+                str(college["electorate"]),
+                str(college["voted"]),
+                f"{college['turnout_percent']}%",
+                f"{college['quorum_percent']}%",
+                "yes" if college["quorum_met"] else "no",
+                str(college["weight"]),
+                "yes" if college["counts"] else "no",
+            )
+        )
+    lines += [*_table(rows), ""]
+    slugs = [slug for slug, _college in colleges]
+    rows = [("rank", "project", "cost_cents", *slugs, "weighted support", "percent", "funded")]
+    for row in tally["ranking"]:
+        if row["funded"]:
+            funded = "yes"
+        elif Fraction(row["weighted_support"]) == 0:
+            funded = "no (no support)"
+        else:
+            funded = "no (does not fit)"
+        rows.append(
+            (
+                str(row["rank"]),
+                row["project"],
+                str(row["cost_cents"]),
+                *(str(row["supporters"].get(slug, 0)) for slug in slugs),
+                row["weighted_support"],
+                f"{row['weighted_support_percent']}%",
+                funded,
+            )
+        )
+    lines += [*_table(rows, left=(1, len(rows[0]) - 1)), ""]
+    counting = [
+        (slug, college["weight"], college["voted"])
+        for slug, college in colleges
+        if college["counts"]
+    ]
+    if not counting:
+        lines.append("weighted support: no college counts (quorum not met or no ballot)")
+    for row in tally["ranking"] if counting else []:
+        terms = [(w, row["supporters"].get(slug, 0), voted) for slug, w, voted in counting]
+        total = sum((Fraction(w * picked, voted) for w, picked, voted in terms), Fraction(0))
+        lines.append(
+            f"weighted support of {row['project']}: ("
+            + " + ".join(f"{w} * {picked}/{voted}" for w, picked, voted in terms)
+            + ") / ("
+            + " + ".join(str(w) for w, _, _ in terms)
+            + f") = {_sum_text(total)} / {tally['counting_weight']}"
+            + f" = {row['weighted_support']} = {row['weighted_support_percent']}%"
+        )
+    lines += [
+        "funded in rank order while the budget lasts (ties: cheaper first, then position): "
+        + (", ".join(tally["funded"]) or "none")
+        + f"; {tally['funded_cents']} of {tally['budget_cents']} cents",
+        f"outcome: {outcome(tally).upper()} (accepted when at least one project is funded)",
+    ]
+    return lines
 
 
 def _positionals_last(argv: list[str]) -> list[str]:

@@ -27,6 +27,7 @@ from .models import (
     Account,
     AccountKind,
     Ballot,
+    BudgetProject,
     City,
     College,
     CollegeKind,
@@ -264,12 +265,13 @@ def proposal_get(city: City, public_id: str, *, viewer: Membership | None = None
     """A proposal of `city` that `viewer` may see; a missing one and a hidden draft are both
     404, so a page never tells a stranger what exists."""
     proposal = (
-        Proposal.objects.select_related("author__college", "author__identity", "rules", "city")
+        Proposal.objects.select_related("author__college", "author__identity", "rules")
         .filter(city=city, public_id=public_id)
         .first()
     )
     if proposal is None or not permissions.can_see_proposal(viewer, proposal):
         raise Http404("no such proposal")
+    proposal.city = city  # as the caller loaded it (city_get brings its chain along)
     return proposal
 
 
@@ -308,6 +310,33 @@ def my_ballots(user, city: City) -> QuerySet[Ballot]:
         .select_related("proposal", "college", "entry__chain")
         .order_by("-cast_at", "-pk")
     )
+
+
+@dataclass(frozen=True)
+class PickedProject:
+    public_id: str
+    title: str
+    cost: Money
+
+
+def my_ballots_page(user, city: City, *, page: str | int | None, per_page: int = 20) -> Page:
+    """A page of `my_ballots`; each ballot on a participatory budget gets `.picked`, the
+    projects it picks (title and cost), others `.picked = None`. Two queries for the page and
+    one for the projects of all its budget ballots, whatever their number."""
+    result = Paginator(my_ballots(user, city), per_page).get_page(page)
+    wanted = {pid for ballot in result for pid in ballot.selection or []}
+    projects = {}
+    if wanted:
+        rows = BudgetProject.objects.filter(proposal__city=city, public_id__in=wanted).values_list(
+            "public_id", "title", "cost_cents"
+        )
+        projects = {pid: PickedProject(pid, title, Money(cost)) for pid, title, cost in rows}
+    for ballot in result:
+        if "budget_cents" in (ballot.proposal.parameters or {}):
+            ballot.picked = [projects[pid] for pid in ballot.selection if pid in projects]
+        else:
+            ballot.picked = None
+    return result
 
 
 @dataclass
@@ -473,7 +502,8 @@ def treasury_balances(city: City) -> Treasury:
     balances = []
     available = 0
     for account in accounts:
-        sign = -1 if account.kind in (AccountKind.REVENUE, AccountKind.EQUITY) else 1
+        credit_positive = (AccountKind.REVENUE, AccountKind.EQUITY, AccountKind.LIABILITY)
+        sign = -1 if account.kind in credit_positive else 1
         if account.code == "bank":
             available = account.total
         balances.append(

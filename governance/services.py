@@ -66,6 +66,7 @@ DEFAULT_ACCOUNTS = [
     ("grants", AccountKind.REVENUE),
     ("project-payouts", AccountKind.EXPENSE),
     ("operator-share", AccountKind.EXPENSE),
+    *[(code, AccountKind.LIABILITY) for code in ("operator-payable", "data-owners-payable")],
 ]
 
 
@@ -432,8 +433,11 @@ def proposal_open(
         raise NotAllowed(_("The author or municipality staff open a vote."))
     if proposal.status != ProposalStatus.DRAFT:
         raise WrongState(_("Only a draft can be opened."))
-    if "budget_cents" in (proposal.parameters or {}) and not proposal.budget_projects.exists():
-        raise InvalidInput(_("A participatory budget needs projects before its vote opens."))
+    budget = None
+    if "budget_cents" in (proposal.parameters or {}):
+        from .budget import budget_frozen
+
+        budget = budget_frozen(proposal)  # refuses a call without projects
     rules = rules_in_force(proposal.city)
     period = rules.rules["voting_period_hours"]
     if timezone.is_naive(closes_at):
@@ -476,6 +480,8 @@ def proposal_open(
             "electorate": proposal.electorate_digest,
             "electorate_sizes": sizes,
             "closes_at": closes_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            # A budget call also freezes its budget and projects, for the re-count.
+            **({"budget": budget} if budget is not None else {}),
         },
     )
     from .tasks import notify_vote_opened
@@ -555,7 +561,7 @@ def _ballot_record(
     ):
         raise VoteClosed()
     seat = (
-        ElectorateEntry.objects.select_related("membership", "college")
+        ElectorateEntry.objects.select_related("membership__identity", "college")
         .filter(proposal=proposal, membership=member)
         .first()
     )
@@ -604,6 +610,8 @@ def _ballot_record(
         ballot.selection = selection or []
         ballot.entry = entry
         ballot.save(update_fields=["choice", "selection", "entry", "cast_at"])
+    # What the caller renders next (receipt, API answer) without reloading it.
+    ballot.proposal, ballot.membership, ballot.college = proposal, seat.membership, seat.college
     return ballot
 
 

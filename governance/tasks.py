@@ -68,5 +68,12 @@ def notify_proposal_closed(self, proposal_id: int) -> int:
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def send_daily_digests(self) -> int:
-    """Beat, every 24 h: one e-mail per account in digest mode, gathering its notices."""
+    """Beat, every day at 07:00 local time (`CELERY_BEAT_SCHEDULE`, `CELERY_TIMEZONE`): one
+    e-mail per account in digest mode, gathering its notices. Returns the digests sent now.
+
+    Idempotent: each notice is marked sent (`sent_at`, no longer `digest_pending`) in the
+    database transaction that e-mails its digest, so a second run the same day or a retry
+    after a failure half-way finds nothing left to send but the digests still owed (and the
+    notices owed since); on PostgreSQL the rows are locked, so a concurrent run waits and
+    then finds them sent."""
     return daily_digests_send()

@@ -18,14 +18,18 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from ledger.errors import LedgerError
 
 from . import permissions, selectors, services
+from .budget import budget_call_amend, budget_call_create, is_budget_call
 from .budget_pages import budget_panel
 from .forms import (
+    BudgetCallForm,
     CommentForm,
     JoinForm,
     OpenForm,
@@ -158,8 +162,70 @@ def proposal_list(request, slug: str):
     return render(request, template, _context(city, viewer, filters=filters, proposals=page))
 
 
+BUDGET_HELP = gettext_lazy(
+    "Several projects under one budget: each member picks projects within it; the most "
+    "supported are funded while the money lasts."
+)
+
+
+def _kind_choices(kinds: list[str]) -> list[tuple[str, str, str]]:
+    """The kind chooser's entries (query string, label, help); a participatory budget is a
+    fund_project call of its own."""
+    choices = []
+    for kind in kinds:
+        choices.append(
+            (f"kind={kind}", ProposalKind(kind).label, selectors.KIND_HELP.get(kind, ""))
+        )
+        if kind == ProposalKind.FUND_PROJECT:
+            choices.append((f"kind={kind}&budget=1", _("participatory budget"), BUDGET_HELP))
+    return choices
+
+
+def _proposal_form(request, city, rules, *, budget: bool, proposal=None):
+    """The form of a new or amended proposal (a budget call has its projects' rows)."""
+    colleges = selectors.colleges_of(city)
+    kind = proposal.kind if proposal else request.POST.get("kind") or request.GET.get("kind")
+    if budget:
+        return BudgetCallForm(
+            _posted(request),
+            colleges=colleges,
+            rules=rules,
+            initial=BudgetCallForm.initial_from(proposal) if proposal else None,
+            projects=list(proposal.budget_projects.order_by("position")) if proposal else (),
+        )
+    return ProposalForm(
+        _posted(request),
+        kind=kind,
+        colleges=colleges,
+        rules=rules,
+        initial=ProposalForm.initial_from(proposal) if proposal else None,
+    )
+
+
+def _form_page(request, city, viewer, form, *, proposal=None, status=200):
+    """The proposal form's page, or (to HTMX) the form alone, errors shown in place."""
+    kind_label = ProposalKind(form.kind).label
+    if form.is_budget_call:
+        kind_label = _("participatory budget")
+    context = _context(
+        city, viewer, form=form, kind=form.kind, kind_label=kind_label, proposal=proposal
+    )
+    template = "governance/proposal_form.html"
+    if request.htmx:
+        template += "#proposal-form"
+    return render(request, template, context, status=status)
+
+
+def _to_proposal(request, proposal) -> HttpResponse:
+    """After a saved draft: a redirect, or HTMX's full-page redirect."""
+    if request.htmx:
+        return HttpResponseClientRedirect(_proposal_url(proposal))
+    return redirect(_proposal_url(proposal))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def proposal_create(request, slug: str):
     city, viewer = _city_and_viewer(request, slug)
     _require_member(viewer)
@@ -169,23 +235,34 @@ def proposal_create(request, slug: str):
     if kind not in kinds:
         if request.method == "POST":
             raise PermissionDenied(_("The rules do not let your college propose this kind."))
-        choices = [(k, ProposalKind(k).label, selectors.KIND_HELP.get(k, "")) for k in kinds]
-        context = _context(city, viewer, kinds=choices, asked=kind)
+        context = _context(city, viewer, kinds=_kind_choices(kinds), asked=kind)
         return render(request, "governance/proposal_kind.html", context)
-    colleges = selectors.colleges_of(city)
-    form = ProposalForm(_posted(request), kind=kind, colleges=colleges, rules=rules)
+    budget = kind == ProposalKind.FUND_PROJECT and (
+        (request.POST.get("budget") or request.GET.get("budget")) == "1"
+    )
+    form = _proposal_form(request, city, rules, budget=budget)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                proposal = services.proposal_create(
-                    author=viewer,
-                    kind=kind,
-                    title=form.cleaned_data["title"],
-                    body=form.cleaned_data["body"],
-                    parameters=form.parameters(),
-                )
+                if budget:
+                    proposal = budget_call_create(
+                        author=viewer,
+                        title=data["title"],
+                        body=data["body"],
+                        budget_cents=form.budget_cents(),
+                        projects=form.project_rows(),
+                    )
+                else:
+                    proposal = services.proposal_create(
+                        author=viewer,
+                        kind=kind,
+                        title=data["title"],
+                        body=data["body"],
+                        parameters=form.parameters(),
+                    )
             except LedgerError as error:
                 form.add_error(None, error.message)
                 status = _error_status(error)
@@ -193,15 +270,13 @@ def proposal_create(request, slug: str):
                 messages.success(
                     request, _("Draft saved. Debate it, amend it, then open the vote.")
                 )
-                return redirect(_proposal_url(proposal))
-    context = _context(
-        city, viewer, form=form, kind=kind, kind_label=ProposalKind(kind).label, proposal=None
-    )
-    return render(request, "governance/proposal_form.html", context, status=status)
+                return _to_proposal(request, proposal)
+    return _form_page(request, city, viewer, form, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def proposal_amend(request, slug: str, public_id: str):
     city, viewer = _city_and_viewer(request, slug)
     _require_member(viewer)
@@ -209,40 +284,39 @@ def proposal_amend(request, slug: str, public_id: str):
     if proposal.author_id != viewer.pk:
         raise PermissionDenied(_("Only the author amends a draft."))
     rules = selectors.rules_in_force(city).rules
-    form = ProposalForm(
-        _posted(request),
-        kind=proposal.kind,
-        colleges=selectors.colleges_of(city),
-        rules=rules,
-        initial=ProposalForm.initial_from(proposal),
-    )
+    budget = is_budget_call(proposal)
+    form = _proposal_form(request, city, rules, budget=budget, proposal=proposal)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                services.proposal_amend(
-                    proposal=proposal,
-                    by=viewer,
-                    title=form.cleaned_data["title"],
-                    body=form.cleaned_data["body"],
-                    parameters=form.parameters(),
-                )
+                if budget:
+                    budget_call_amend(
+                        proposal=proposal,
+                        by=viewer,
+                        title=data["title"],
+                        body=data["body"],
+                        budget_cents=form.budget_cents(),
+                        projects=form.project_rows(),
+                        remove=form.removed(),
+                    )
+                else:
+                    services.proposal_amend(
+                        proposal=proposal,
+                        by=viewer,
+                        title=data["title"],
+                        body=data["body"],
+                        parameters=form.parameters(),
+                    )
             except LedgerError as error:
                 form.add_error(None, error.message)
                 status = _error_status(error)
             else:
                 messages.success(request, _("Draft amended."))
-                return redirect(_proposal_url(proposal))
-    context = _context(
-        city,
-        viewer,
-        form=form,
-        kind=proposal.kind,
-        kind_label=proposal.get_kind_display(),
-        proposal=proposal,
-    )
-    return render(request, "governance/proposal_form.html", context, status=status)
+                return _to_proposal(request, proposal)
+    return _form_page(request, city, viewer, form, proposal=proposal, status=status)
 
 
 def _render_proposal(request, city, viewer, proposal, *, partial="", status=200, **forms):
@@ -386,8 +460,9 @@ def receipt_download(request, slug: str, public_id: str):
 @require_GET
 def my_votes(request, slug: str):
     city, viewer = _city_and_viewer(request, slug)
-    ballots = selectors.my_ballots(request.user, city)
-    page = Paginator(ballots, PROPOSALS_PER_PAGE).get_page(request.GET.get("page"))
+    page = selectors.my_ballots_page(
+        request.user, city, page=request.GET.get("page"), per_page=PROPOSALS_PER_PAGE
+    )
     return render(request, "governance/my_votes.html", _context(city, viewer, ballots=page))
 
 

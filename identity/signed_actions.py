@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 
 from ledger.errors import BadSignature
+from ledger.models import Chain
 from ledger.services import (
     PreparedTransaction,
     ledger_append,
@@ -54,7 +55,8 @@ class SignedAction(abc.ABC):
     def perform(self, *, user: User, data: dict, append) -> Any:
         """Change state and call `append()` once, inside the caller's transaction."""
 
-    def chain_for(self, *, user: User, data: dict) -> str:
+    def chain_for(self, *, user: User, data: dict) -> Chain | str:
+        """The chain (or its slug): a Chain the caller already loaded saves a lookup."""
         return self.chain
 
 

@@ -1,4 +1,8 @@
-"""The Celery application. Tasks run eagerly unless CELERY_BROKER_URL is set."""
+"""The Celery application. Tasks run eagerly unless CELERY_BROKER_URL is set.
+
+Beat's periodic tasks are `CELERY_BEAT_SCHEDULE` in the settings; crontab entries (the daily
+digest at 07:00) are read in `CELERY_TIMEZONE`, the site's Europe/Paris, summer and winter.
+"""
 
 import os
 

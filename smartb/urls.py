@@ -8,6 +8,7 @@ api_v1 = [
     path("ledger/", include(("ledger.api_urls", "ledger_api"))),
     path("identity/", include(("identity.api", "identity_api"))),
     path("governance/", include(("governance.api", "governance_api"))),
+    path("marketplace/", include(("marketplace.api", "marketplace_api"))),
 ]
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("me/", include("identity.urls")),
     path("ledger/", include("ledger.urls")),
+    path("", include("marketplace.urls")),  # /c/<slug>/apps/, /apps/provider/, /operator/
     path("c/", include("governance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

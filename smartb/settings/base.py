@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -201,6 +202,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several components have a `kind` field with their own values: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "AuditKindEnum": "marketplace.models.AuditKind",
+        "TaskKindEnum": "marketplace.models.TaskKind",
+    },
 }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
@@ -221,9 +227,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.tasks.close_due_proposals",
         "schedule": 60.0,
     },
+    # At a fixed local time (CELERY_TIMEZONE), not 24 h after beat last started: 07:00 in
+    # Paris, summer and winter alike.
     "governance-send-daily-digests": {
         "task": "governance.tasks.send_daily_digests",
-        "schedule": 24 * 60 * 60.0,
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 

@@ -8,10 +8,19 @@ from fractions import Fraction
 
 import pytest
 
-from governance.budget import budget_project_add, budget_vote_cast
+from governance.budget import (
+    ProjectFields,
+    budget_call_amend,
+    budget_call_create,
+    budget_project_add,
+    budget_project_remove,
+    budget_project_update,
+    budget_vote_cast,
+    project_digest,
+)
 from governance.errors import InvalidInput, InvalidRules, NotAllowed, WrongState
 from governance.models import Ballot, BudgetProject, Movement
-from governance.services import proposal_create, proposal_execute, vote_cast
+from governance.services import proposal_amend, proposal_create, proposal_execute, vote_cast
 from governance.tally import compute_budget_tally
 from tests.governance.helpers import (
     balance,
@@ -331,3 +340,144 @@ def test_ties_go_to_the_cheaper_project_then_to_the_first_position():
     assert [row["project"] for row in tally["ranking"]] == ["early", "late", "dear"]
     assert tally["funded"] == ["early", "late"]
     assert Fraction(tally["ranking"][0]["weighted_support"]) == Fraction(1, 2)
+
+
+# --- the call and its projects, changed while a draft --------------------------------------
+
+
+def test_opening_the_vote_freezes_the_budget_and_the_projects_on_the_ledger(
+    city, call, projects, voters
+):
+    open_vote(call)
+    payload = city_transactions(city, "governance.proposal.open").last().payload
+    assert payload["budget"] == {
+        "budget_cents": BUDGET,
+        "projects": [
+            {
+                "project": p.public_id,
+                "cost_cents": p.cost_cents,
+                "position": p.position,
+                "recipient": p.recipient,
+            }
+            for p in projects
+        ],
+    }
+
+
+def test_a_call_with_a_project_over_a_lowered_budget_cannot_open(call, projects, voters):
+    proposal_amend(
+        proposal=call, by=call.author, title=call.title, body="", parameters={"budget_cents": 1}
+    )
+    with writes_nothing(), pytest.raises(InvalidInput, match="more than the whole budget"):
+        open_vote(call)
+
+
+def test_the_author_changes_a_project_and_the_ledger_records_it(city, call, projects, provider):
+    dalles = projects[3]
+    before = city_transactions(city).count()
+    budget_project_update(
+        proposal=call,
+        by=call.author,
+        project_id=dalles.public_id,
+        title=dalles.title,
+        description=dalles.description,
+        cost_cents=dalles.cost_cents,
+        recipient=dalles.recipient,
+    )
+    assert city_transactions(city).count() == before  # nothing changed, nothing written
+    budget_project_update(
+        proposal=call,
+        by=call.author,
+        project_id=dalles.public_id,
+        title="Dalles drainantes",
+        cost_cents=12_000,
+        recipient=call.author.identity.did,
+    )
+    dalles.refresh_from_db()
+    assert (dalles.title, dalles.cost_cents, dalles.position) == ("Dalles drainantes", 12_000, 4)
+    payload = city_transactions(city, "governance.budget.project.amend").get().payload
+    assert payload["project"] == dalles.public_id
+    assert (payload["cost_cents"], payload["recipient"]) == (12_000, call.author.identity.did)
+    assert payload["content"] == project_digest(dalles)
+
+
+def test_the_author_withdraws_a_project_of_the_draft(city, call, projects):
+    budget_project_remove(proposal=call, by=call.author, project_id=projects[0].public_id)
+    assert list(call.budget_projects.values_list("position", flat=True)) == [2, 3, 4]
+    payload = city_transactions(city, "governance.budget.project.remove").get().payload
+    assert payload == {"proposal": call.public_id, "project": projects[0].public_id}
+
+
+def test_projects_are_not_changed_by_another_member_nor_once_open(
+    city, staff, call, projects, open_call
+):
+    other = join(city, "residents", by=staff)
+    with writes_nothing(), pytest.raises(NotAllowed):
+        budget_project_remove(proposal=call, by=other, project_id=projects[0].public_id)
+    with writes_nothing(), pytest.raises(WrongState):
+        budget_project_remove(proposal=call, by=call.author, project_id=projects[0].public_id)
+
+
+def test_a_project_of_another_call_is_not_changed(resident, call, projects, provider):
+    other = budget_call(resident)
+    with writes_nothing(), pytest.raises(InvalidInput):
+        budget_project_remove(proposal=other, by=resident, project_id=projects[0].public_id)
+
+
+def test_a_call_is_created_with_its_projects_all_or_nothing(city, resident, provider):
+    did = provider.identity.did
+    call = budget_call_create(
+        author=resident,
+        title="Budget 2027",
+        body="",
+        budget_cents=BUDGET,
+        projects=[ProjectFields(title=t, cost_cents=c, recipient=did) for t, c in PROJECTS],
+    )
+    assert call.parameters == {"budget_cents": BUDGET}
+    assert [p.title for p in call.budget_projects.order_by("position")] == [t for t, _ in PROJECTS]
+    with writes_nothing(), pytest.raises(InvalidInput):
+        budget_call_create(
+            author=resident,
+            title="Budget 2028",
+            budget_cents=BUDGET,
+            projects=[
+                ProjectFields(title="Bon", cost_cents=1_000, recipient=did),
+                ProjectFields(title="Trop cher", cost_cents=BUDGET + 1, recipient=did),
+            ],
+        )
+
+
+def test_a_call_is_amended_all_or_nothing(city, call, projects, provider):
+    did = provider.identity.did
+    a, b, c, d = projects
+    budget_call_amend(
+        proposal=call,
+        by=call.author,
+        title="Budget révisé",
+        budget_cents=80_000,
+        projects=[
+            ProjectFields(
+                title="Aire de jeux", cost_cents=55_000, recipient=did, public_id=a.public_id
+            ),
+            ProjectFields(title="Fontaine", cost_cents=20_000, recipient=did),
+        ],
+        remove=[b.public_id],
+    )
+    call.refresh_from_db()
+    assert (call.title, call.parameters) == ("Budget révisé", {"budget_cents": 80_000})
+    rows = list(call.budget_projects.order_by("position").values_list("title", "cost_cents"))
+    assert rows == [
+        ("Aire de jeux", 55_000),
+        ("Composteurs", 30_000),
+        ("Dalles", 10_000),
+        ("Fontaine", 20_000),
+    ]
+    # Lowering the budget under a project left unchanged (Aire de jeux, 55,000) is refused.
+    with writes_nothing(), pytest.raises(InvalidInput, match="Aire de jeux"):
+        budget_call_amend(proposal=call, by=call.author, title="X", budget_cents=50_000)
+
+
+def test_a_yes_no_proposal_is_not_amended_as_a_budget_call(resident):
+    proposal = proposal_create(author=resident, kind="general", title="Un banc")
+    with writes_nothing(), pytest.raises(WrongState):
+        budget_call_amend(proposal=proposal, by=resident, title="X", budget_cents=1)

@@ -45,6 +45,8 @@ def test_a_city_has_the_three_default_colleges_and_the_chart_of_accounts(city):
         ("grants", "revenue"),
         ("project-payouts", "expense"),
         ("operator-share", "expense"),
+        ("operator-payable", "liability"),
+        ("data-owners-payable", "liability"),
     }
 
 

@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from governance import services
+from governance.budget import ProjectFields, budget_call_create, budget_vote_cast
 from governance.errors import VoteNotChangeable, WrongState
 from governance.models import Ballot, Membership, Movement, Proposal
 from governance.retally import recount
@@ -183,6 +184,81 @@ def test_many_members_voting_at_once_are_all_counted(world, tmp_path):
     residents_tally = proposal.tally["colleges"]["residents"]
     assert (residents_tally["yes"], residents_tally["no"]) == (6, 2)
     assert recount(load(export(city, tmp_path)), proposal.public_id).matches
+    assert f"OK {city.chain.slug}" in ledger_verifies(city)
+
+
+def open_budget_call(city, author) -> tuple[Proposal, list[str]]:
+    """An open budget call of 100,000 cents with projects A, B, C (60,000, 50,000, 30,000)."""
+    call = budget_call_create(
+        author=author,
+        title="Budget participatif",
+        budget_cents=100_000,
+        projects=[
+            ProjectFields(title=title, cost_cents=cost, recipient=author.identity.did)
+            for title, cost in (("A", 60_000), ("B", 50_000), ("C", 30_000))
+        ],
+    )
+    call = open_vote(call)
+    return call, list(call.budget_projects.order_by("position").values_list("public_id", flat=True))
+
+
+def test_a_budget_ballot_raced_by_many_requests_yields_one_ballot_and_a_gap_free_log(
+    world, tmp_path
+):
+    city, _operator, mayor = world
+    (resident,) = join_many(city, "residents", 1, by=mayor.user)
+    call, (a, b, c) = open_budget_call(city, resident)
+    selections = [[a], [b, c], [a, c], [], [c]]
+
+    assert (
+        run_together(
+            lambda n: budget_vote_cast(
+                proposal=call, member=resident, project_ids=selections[n % len(selections)]
+            )
+        )
+        == []
+    )
+
+    (ballot,) = Ballot.objects.filter(proposal=call)
+    entries = vote_entries(city, resident)
+    assert len(entries) == THREADS  # each was a ballot, the later ones changes of picks
+    last = max(entries, key=lambda tx: tx.index)
+    assert (ballot.entry_id, ballot.selection) == (last.pk, last.payload["selection"])
+    indices = list(
+        Transaction.objects.filter(chain=city.chain)
+        .order_by("index")
+        .values_list("index", flat=True)
+    )
+    assert indices == list(range(len(indices)))
+    assert f"OK {city.chain.slug}" in ledger_verifies(city)
+    call = close(call)
+    result = recount(load(export(city, tmp_path)), call.public_id)
+    assert result.tally == call.tally and result.matches
+    assert (result.counted, result.superseded) == (1, THREADS - 1)
+
+
+def test_a_budget_ballot_raced_when_votes_cannot_change_records_only_the_first(world):
+    city, _operator, mayor = world
+    (resident,) = join_many(city, "residents", 1, by=mayor.user)
+    rules = default_rules()
+    rules["vote_changeable"] = False
+    adopt_rules(city, mayor, rules)
+    call, (a, b, c) = open_budget_call(city, resident)
+    size = Proposal.objects.get(pk=call.pk).city.chain.size
+
+    failures = run_together(
+        lambda n: budget_vote_cast(
+            proposal=call, member=resident, project_ids=[a] if n % 2 else [c]
+        )
+    )
+
+    assert len(failures) == THREADS - 1
+    assert all(isinstance(error, VoteNotChangeable) for error in failures), failures
+    (ballot,) = Ballot.objects.filter(proposal=call)
+    (entry,) = vote_entries(city, resident)
+    assert (ballot.entry_id, ballot.selection) == (entry.pk, entry.payload["selection"])
+    city.chain.refresh_from_db()
+    assert city.chain.size == size + 1  # the refused ballots left nothing on the ledger
     assert f"OK {city.chain.slug}" in ledger_verifies(city)
 
 

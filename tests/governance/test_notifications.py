@@ -4,7 +4,10 @@ chooses on its profile page."""
 
 from __future__ import annotations
 
+import copy
+from datetime import UTC, date, datetime, timedelta
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings as django_settings
@@ -17,6 +20,7 @@ from governance.tasks import notify_proposal_closed, notify_vote_opened, send_da
 from identity.models import Notification, NotificationMode, User
 from identity.notifications import notifications_send
 from ledger.models import Transaction
+from smartb.celery import app as celery_app
 from tests.factories import UserFactory
 
 from .helpers import appoint, cast, close, draft, join, open_vote, request
@@ -202,10 +206,85 @@ def test_notices_waiting_for_a_digest_are_dropped_when_the_account_turns_them_of
     assert mailoutbox == []
 
 
-def test_the_digest_runs_every_day_on_beat():
-    schedule = django_settings.CELERY_BEAT_SCHEDULE["governance-send-daily-digests"]
-    assert schedule["task"] == "governance.tasks.send_daily_digests"
-    assert schedule["schedule"] == 24 * 60 * 60
+def digest_readers(count: int) -> list[User]:
+    return [UserFactory(notification_mode=NotificationMode.DAILY_DIGEST) for _ in range(count)]
+
+
+def notice(users, name: str) -> None:
+    notifications_send(users=users, key=f"test:{name}", subject=f"Vote {name}", body=name * 3)
+
+
+def test_a_second_digest_run_the_same_day_sends_nothing_twice(mailoutbox):
+    readers = digest_readers(2)
+    notice(readers, "A")
+    notice(readers, "B")
+
+    assert send_daily_digests.apply().get() == 2
+    assert send_daily_digests.apply().get() == 0
+    assert recipients(mailoutbox) == sorted(reader.email for reader in readers)
+    assert not Notification.objects.filter(digest_pending=True).exists()
+    assert not Notification.objects.filter(sent_at__isnull=True).exists()
+
+    # A notice owed after the digest left goes in the next one, alone.
+    notice(readers[:1], "C")
+    assert send_daily_digests.apply().get() == 1
+    latest = mailoutbox[-1]
+    assert latest.to == [readers[0].email]
+    assert "Vote C" in latest.body
+    assert "Vote A" not in latest.body and "Vote B" not in latest.body
+
+
+def test_a_digest_run_that_fails_halfway_is_retried_and_each_account_gets_one_digest(
+    mailoutbox,
+):
+    readers = digest_readers(3)
+    notice(readers, "A")
+    real_send = mail.send_mail
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise ConnectionError("SMTP down")
+        return real_send(*args, **kwargs)
+
+    with mock.patch("identity.notifications.send_mail", side_effect=flaky):
+        # The task retries by itself (eagerly here: throw=False lets the retry run); the
+        # retry sends the two digests still owed.
+        assert send_daily_digests.apply(throw=False).get() == 2
+
+    assert len(calls) == 4
+    assert recipients(mailoutbox) == sorted(reader.email for reader in readers)
+    assert send_daily_digests.apply().get() == 0
+    assert len(mailoutbox) == 3
+
+
+WINTER_NOON = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+SUMMER_NOON = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
+NIGHT_CLOCKS_GO_FORWARD = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("now", "day"),
+    [
+        (WINTER_NOON, date(2026, 1, 16)),
+        (SUMMER_NOON, date(2026, 7, 16)),
+        (NIGHT_CLOCKS_GO_FORWARD, date(2026, 3, 29)),
+    ],
+)
+def test_beat_sends_the_digest_every_day_at_seven_paris_time(now, day):
+    entry = django_settings.CELERY_BEAT_SCHEDULE["governance-send-daily-digests"]
+    assert entry["task"] == send_daily_digests.name
+    assert celery_app.conf.timezone == "Europe/Paris"
+    schedule = copy.copy(entry["schedule"])
+    schedule.app = celery_app
+    schedule.nowfun = lambda: now
+
+    due = schedule.is_due(now)
+
+    next_run = (now + timedelta(seconds=due.next)).astimezone(ZoneInfo("Europe/Paris"))
+    assert not due.is_due
+    assert (next_run.date(), next_run.hour, next_run.minute) == (day, 7, 0)
 
 
 # --- the setting on the profile page ------------------------------------------------------

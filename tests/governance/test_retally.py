@@ -14,6 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from governance.budget import (
+    ProjectFields,
+    budget_call_amend,
+    budget_call_create,
+    budget_tally,
+    budget_vote_cast,
+)
+from governance.budget_pages import budget_panel
 from governance.models import Membership, Proposal
 from governance.retally import Mismatch, RetallyError, main, recount, report
 from governance.rules import default_rules
@@ -384,3 +392,238 @@ def test_a_proposal_id_beginning_with_a_dash_is_not_taken_for_an_option(closed, 
         main(["--validator", platform_validator().did, str(path), closed.proposal.public_id]) == 0
     )
     assert "MATCHES the recorded tally" in capsys.readouterr().out
+
+
+# --- participatory budgets ------------------------------------------------------------------
+
+BUDGET = 100_000
+PROJECTS = [  # (title, cost): A, B, C, D at positions 1..4
+    ("Aire de jeux", 60_000),
+    ("Bancs", 50_000),
+    ("Composteurs", 30_000),
+    ("Dalles", 10_000),
+]
+
+
+@dataclass
+class BudgetElection:
+    city: object
+    call: Proposal
+    projects: list  # A, B, C, D
+    residents: list[Membership]
+    providers: list[Membership]
+    mayor: Membership
+
+
+def picks(election: BudgetElection, letters: str) -> list[str]:
+    return [election.projects["ABCD".index(letter)].public_id for letter in letters]
+
+
+@pytest.fixture
+def budget_election(city, staff, mayor) -> BudgetElection:
+    """Four residents, two providers, the mayor. Before the vote the author withdraws a
+    project and changes another (the ledger records both); one resident changes their picks.
+    Residents: AC, AD, BC, nothing; providers: BC, BD; municipality: AC."""
+    residents = join_many(city, "residents", 4, by=staff)
+    providers = join_many(city, "providers", 2, by=staff)
+    call = budget_call_create(
+        author=residents[0],
+        title="Budget participatif",
+        budget_cents=BUDGET,
+        projects=[
+            ProjectFields(title=title, cost_cents=cost, recipient=providers[0].identity.did)
+            for title, cost in [*PROJECTS, ("Retiré", 5_000)]
+        ],
+    )
+    withdrawn = call.budget_projects.get(title="Retiré")
+    dalles = call.budget_projects.get(title="Dalles")
+    budget_call_amend(
+        proposal=call,
+        by=residents[0],
+        title=call.title,
+        budget_cents=BUDGET,
+        projects=[
+            ProjectFields(
+                title="Dalles",
+                cost_cents=10_000,
+                recipient=providers[1].identity.did,  # the recipient changes
+                public_id=dalles.public_id,
+            )
+        ],
+        remove=[withdrawn.public_id],
+    )
+    call = open_vote(call)
+    election = BudgetElection(
+        city, call, list(call.budget_projects.order_by("position")), residents, providers, mayor
+    )
+    for member, letters in [
+        (residents[0], "B"),  # changed below: the last ballot counts
+        (residents[0], "AC"),
+        (residents[1], "AD"),
+        (residents[2], "BC"),
+        (residents[3], ""),
+        (providers[0], "BC"),
+        (providers[1], "BD"),
+        (mayor, "AC"),
+    ]:
+        budget_vote_cast(proposal=call, member=member, project_ids=picks(election, letters))
+    return election
+
+
+@pytest.fixture
+def budget_closed(budget_election) -> BudgetElection:
+    budget_election.call = close(budget_election.call)
+    chain_seal(chain=budget_election.city.chain)
+    return budget_election
+
+
+def ranking_rows(stdout: str) -> list[list[str]]:
+    """The rows of the printed ranking table (the lines after its header)."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["rank", "project"])
+    rows = []
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            break
+        rows.append(line.split())
+    return rows
+
+
+def test_a_budget_retally_from_the_export_prints_the_numbers_of_the_page_and_the_api(
+    budget_closed, tmp_path, client
+):
+    call = budget_closed.call
+    path = export(budget_closed.city, tmp_path)
+    result = retally(path, call.public_id)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1].startswith("MATCHES the recorded tally (index ")
+
+    panel = budget_panel(call, ballot=None)  # what the results page shows
+    api = client.get(  # what the API answers
+        f"/api/v1/governance/cities/{budget_closed.city.slug}/proposals/{call.public_id}/results"
+    ).json()
+    printed = ranking_rows(result.stdout)
+    # rank, project, cost, municipality, providers, residents, fraction, percent, funded
+    assert [row[:3] for row in printed] == [
+        [str(row.rank), row.project.public_id, str(row.project.cost_cents)] for row in panel.ranking
+    ]
+    assert [row[6:8] for row in printed] == [
+        [row.weighted_support, f"{row.weighted_support_percent}%"] for row in panel.ranking
+    ]
+    assert [row[8] == "yes" for row in printed] == [row.funded for row in panel.ranking]
+    assert [(r["project"], r["weighted_support"], r["funded"]) for r in api["ranking"]] == [
+        (row[1], row[6], row[8] == "yes") for row in printed
+    ]
+    a, b, c, d = (p.public_id for p in budget_closed.projects)
+    assert [row[1] for row in printed] == [c, a, b, d]
+    assert [row[6:9] for row in printed] == [
+        ["13/20", "65.00%", "yes"],
+        ["1/2", "50.00%", "yes"],
+        ["2/5", "40.00%", "no"],  # "no (does not fit)": split on spaces
+        ["1/4", "25.00%", "yes"],
+    ]
+    assert printed[0][3:6] == ["1", "1", "2"]  # C: municipality, providers, residents
+    assert (
+        f"weighted support of {c}: (30 * 1/1 + 30 * 1/2 + 40 * 2/4) / (30 + 30 + 40)"
+        " = 65 / 100 = 13/20 = 65.00%"
+    ) in result.stdout
+    assert f"{c}, {a}, {d}; 100000 of 100000 cents" in result.stdout
+    assert api["funded"] == [c, a, d] and panel.funded.cents == 100_000
+    assert "participatory budget: 100000 cents (1000.00 EUR), 4 projects frozen" in result.stdout
+    assert "ballots: 7 counted (the last of each voter), 1 replaced by a later ballot" in (
+        result.stdout
+    )
+    assert "outcome: ACCEPTED (accepted when at least one project is funded)" in result.stdout
+
+
+def test_the_in_process_budget_recount_equals_the_recorded_tally(budget_closed, tmp_path):
+    bundle = load(export(budget_closed.city, tmp_path))
+    result = recount(bundle, budget_closed.call.public_id)
+    assert result.tally == budget_closed.call.tally
+    assert result.matches is True
+    assert result.budget.budget_cents == BUDGET
+    assert result.budget.voters == {"residents": 4, "providers": 2, "municipality": 1}
+    # the frozen projects: the withdrawn one is gone, the changed recipient is the new one
+    dalles = budget_closed.projects[3]
+    frozen = {p["project"]: p for p in result.budget.projects}
+    assert set(frozen) == {p.public_id for p in budget_closed.projects}
+    assert frozen[dalles.public_id]["recipient"] == budget_closed.providers[1].identity.did
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        ["unknown"],  # not a project of the call
+        "AB",  # 110,000 > 100,000
+        "unsorted",  # not in the order the server records
+        "CC",  # twice the same project
+        "not-a-list",
+    ],
+)
+def test_a_budget_ballot_the_server_would_refuse_is_ignored(budget_election, tmp_path, selection):
+    """Signed but not a valid knapsack ballot (forged with ledger_append): the re-count ignores
+    it, and the recorded tally (which never saw it) still matches."""
+    election = budget_election
+    if selection == "unsorted":
+        selection = sorted(picks(election, "AC"), reverse=True)
+    elif selection in ("AB", "CC"):
+        selection = picks(election, selection)
+    ledger_append(
+        chain=election.city.chain,
+        actor=election.residents[3].identity,
+        kind="governance.vote.cast",
+        payload={
+            "proposal": election.call.public_id,
+            "college": "residents",
+            "selection": selection,
+        },
+    )
+    call = close(election.call)
+    result = recount(load(export(election.city, tmp_path)), call.public_id)
+    assert result.ignored == 1
+    assert result.tally == call.tally and result.matches
+    assert "1 ignored (not in the electorate, not their college, or not projects of the call" in (
+        report(result)
+    )
+
+
+def test_a_recorded_funded_list_the_ballots_do_not_give_is_a_mismatch(budget_election, tmp_path):
+    """A server that signed a budget tally funding B instead of D is caught."""
+    election = budget_election
+    call = Proposal.objects.get(pk=election.call.pk)
+    forged = copy.deepcopy(budget_tally(call))
+    a, b, c, d = (p.public_id for p in election.projects)
+    forged["funded"] = [c, a, b]
+    ledger_append(
+        chain=election.city.chain,
+        actor=election.city.identity,
+        kind="governance.proposal.close",
+        payload={"proposal": call.public_id, "outcome": "accepted", "tally": forged},
+    )
+    result = retally(export(election.city, tmp_path), call.public_id)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[-1] == (
+        f"  tally.funded: recorded {json.dumps([c, a, b])}, recomputed {json.dumps([c, a, d])}"
+    )
+
+
+def test_frozen_projects_the_project_transactions_do_not_give_are_a_mismatch(
+    budget_closed, tmp_path
+):
+    bundle = load(export(budget_closed.city, tmp_path))
+    pid = budget_closed.call.public_id
+
+    def cheaper(payload):
+        payload["budget"]["projects"][0]["cost_cents"] = 1
+
+    def extra(payload):
+        payload["budget"]["projects"].append(
+            {"project": "x", "cost_cents": 1, "position": 9, "recipient": "did:key:z"}
+        )
+
+    with pytest.raises(Mismatch, match="not as its last project transaction recorded"):
+        recount(mutate(bundle, "governance.proposal.open", cheaper), pid)
+    with pytest.raises(Mismatch, match="are not those the project transactions"):
+        recount(mutate(bundle, "governance.proposal.open", extra), pid)
+    with pytest.raises(RetallyError, match="froze no budget"):
+        recount(mutate(bundle, "governance.proposal.open", lambda p: p.pop("budget")), pid)

@@ -1,8 +1,8 @@
-"""The access matrix of every write endpoint, and bad bodies that must never be a 500.
+"""Bad bodies that must never be a 500, on the write endpoints, from callers whose
+permission holds.
 
-Anonymous: 401. Signed in but no approved member of this city (a stranger, a pending
-applicant, a member or the staff of another city): 403. A resident on the municipality's
-endpoints: 403. A draft the caller may not see: 404, like a missing proposal."""
+Who gets which status on every endpoint (anonymous 401, other cities and applicants 403, a
+hidden draft 404…) is the authorization matrix: tests/authz/matrix.py."""
 
 from __future__ import annotations
 
@@ -38,53 +38,6 @@ def staff_writes(m: str) -> list[tuple[str, dict]]:
 @pytest.fixture
 def targets(open_proposal, applicant):
     return {"proposal": open_proposal.public_id, "membership": applicant.public_id}
-
-
-def test_anonymous_writes_are_401(anonymous, targets):
-    writes = member_writes(targets["proposal"]) + staff_writes(targets["membership"])
-    writes.append(("cities/bourg/memberships", {"college": "residents"}))
-    before = world()
-
-    for path, body in writes:
-        response = anonymous.post(path, body)
-        assert_error(response, 401, "not_authenticated")
-        assert response["WWW-Authenticate"] == "Token"
-
-    assert world() == before
-
-
-@pytest.mark.parametrize("who", ["outsider", "applicant", "foreigner", "other_mayor"])
-def test_non_members_of_the_city_are_403_on_every_member_write(request, as_, targets, who):
-    client = as_(request.getfixturevalue(who))
-    before = world()
-
-    for path, body in member_writes(targets["proposal"]):
-        assert_error(client.post(path, body), 403, "not_allowed")
-
-    assert world() == before
-
-
-@pytest.mark.parametrize("who", ["resident", "provider", "neighbour", "outsider", "foreigner"])
-def test_only_the_citys_staff_use_the_staff_endpoints(request, as_, targets, who):
-    client = as_(request.getfixturevalue(who))
-    before = world()
-
-    assert_error(client.get("cities/bourg/memberships"), 403, "not_allowed")
-    for path, body in staff_writes(targets["membership"]):
-        assert_error(client.post(path, body), 403, "not_allowed")
-
-    assert world() == before
-
-
-def test_a_hidden_draft_is_404_on_every_proposal_endpoint(as_, anonymous, neighbour, proposal):
-    client = as_(neighbour)
-    base = f"cities/bourg/proposals/{proposal.public_id}"
-
-    for path in (f"{base}/", f"{base}/results", f"{base}/receipt"):
-        assert_error(client.get(path), 404, "not_found")
-    for path, body in member_writes(proposal.public_id)[1:]:
-        assert_error(client.post(path, body), 404, "not_found")
-    assert_error(anonymous.get(f"{base}/"), 404, "not_found")
 
 
 @pytest.mark.parametrize("raw", ["[]", '"yes"', "null", "12", "{", '{"a": ' * 5000])

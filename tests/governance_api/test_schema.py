@@ -63,6 +63,10 @@ OPERATIONS = {
         "/api/v1/governance/cities/{slug}/proposals/{public_id}/budget-votes",
     ): "governance_budget_vote_cast",
     (
+        "post",
+        "/api/v1/governance/cities/{slug}/proposals/{public_id}/budget-votes/prepare",
+    ): "governance_budget_vote_prepare",
+    (
         "get",
         "/api/v1/governance/cities/{slug}/proposals/{public_id}/receipt",
     ): "governance_vote_receipt",

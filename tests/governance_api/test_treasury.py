@@ -50,6 +50,8 @@ def test_the_treasury_shows_balances_in_cents_and_who_decided_each_payout(
         "impact-funds": 0,
         "operator-share": 0,
         "project-payouts": 150_050,
+        "operator-payable": 0,  # fee shares owed (liabilities): marketplace
+        "data-owners-payable": 0,
     }
     assert all(type(b["balance_cents"]) is int for b in body["balances"])
     movements = body["movements"]

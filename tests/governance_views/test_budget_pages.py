@@ -12,6 +12,7 @@ from django.utils import timezone
 from governance import services
 from governance.budget import budget_project_add, budget_vote_cast
 from governance.models import Ballot
+from ledger.services import chain_seal
 
 from .conftest import logged_in, url
 
@@ -144,3 +145,23 @@ def test_after_the_close_the_ranking_shows_funded_and_not_funded(
     assert "Ranking of the projects" in page
     assert "not funded" in page and "funded" in page
     assert "Weighted support" in page
+
+
+def test_my_votes_lists_my_budget_picks_with_their_receipt(
+    client, city, open_call, resident, provider
+):
+    a, _b, c = picks(open_call)
+    budget_vote_cast(proposal=open_call, member=resident, project_ids=[c, a])
+    budget_vote_cast(proposal=open_call, member=provider, project_ids=[])
+    chain_seal(chain=city.chain)
+    logged_in(client, resident.user)
+    page = client.get(url("my_votes", city)).content.decode()
+    assert "Projects I picked:" in page
+    assert "Aire de jeux" in page and "Composteurs" in page
+    assert "Bancs du square" not in page  # not picked
+    assert url("receipt_download", city, open_call.public_id) in page
+    receipt = client.get(url("receipt_download", city, open_call.public_id))
+    ballot = Ballot.objects.get(proposal=open_call, membership=resident)
+    assert receipt.json()["tx_hash"] == ballot.entry.tx_hash
+    logged_in(client, provider.user)
+    assert "No project (abstention)" in client.get(url("my_votes", city)).content.decode()

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from governance import services
+from governance.budget import ProjectFields, budget_call_create, budget_vote_cast
 from tests.factories import UserFactory
 
 from .conftest import join, logged_in, open_now, url
@@ -83,6 +84,37 @@ def test_my_votes_costs_the_same_with_more_ballots(client, city, resident, staff
     vote_on(2)
     few = queries(client, url("my_votes", city))
     vote_on(8)
+    assert queries(client, url("my_votes", city)) == few
+
+
+def test_my_votes_with_budget_ballots_costs_the_same_with_more_of_them(
+    client, city, resident, staff
+):
+    """Each budget ballot lists the projects it picks: one query for all of them."""
+    logged_in(client, resident.user)
+    did = resident.identity.did
+
+    def vote_on(n):
+        for i in range(n):
+            proposal = services.proposal_create(author=resident, kind="general", title=f"V{i}")
+            open_now(proposal, resident)
+            services.vote_cast(proposal=proposal, member=resident, choice="yes")
+            call = budget_call_create(
+                author=resident,
+                title=f"Budget {i}",
+                budget_cents=10_000,
+                projects=[
+                    ProjectFields(title=f"Projet {i}-{n}", cost_cents=1_000, recipient=did)
+                    for n in range(3)
+                ],
+            )
+            open_now(call, resident)
+            picks = list(call.budget_projects.values_list("public_id", flat=True))[: i % 3]
+            budget_vote_cast(proposal=call, member=resident, project_ids=picks)
+
+    vote_on(2)
+    few = queries(client, url("my_votes", city))
+    vote_on(7)
     assert queries(client, url("my_votes", city)) == few
 
 
