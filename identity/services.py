@@ -36,10 +36,21 @@ def did_register_payload(*, user: User, did: str, custody: str) -> dict:
 
 
 @transaction.atomic
-def identity_create_custodial(*, user: User, label: str = "", primary: bool | None = None):
+def identity_create_custodial(
+    *,
+    user: User,
+    label: str = "",
+    primary: bool | None = None,
+    private_key: crypto.Ed25519PrivateKey | None = None,
+):
     """Give `user` a new custodial DID; the new key signs its own registration (proof of
-    possession) on the network chain."""
-    key = crypto.generate_private_key()
+    possession) on the network chain.
+
+    `private_key` installs a key handed over from elsewhere (a city's successor key, see
+    `smartb.portability.handover`) instead of generating one; the platform seals it as any
+    custodial key.
+    """
+    key = private_key or crypto.generate_private_key()
     did = did_from_public_key(crypto.public_key_raw(key))
     if primary is None:
         primary = not user.identities.filter(is_primary=True).exists()

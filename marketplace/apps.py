@@ -16,3 +16,19 @@ class MarketplaceConfig(AppConfig):
             validate=deploy_parameters_validate,
             execute=deploy_effect_execute,
         )
+        self._register_portability()
+
+    @staticmethod
+    def _register_portability() -> None:
+        """A city that leaves takes its deployed services along (`city_export`)."""
+        from smartb.portability import register_section
+
+        from .portability import check_marketplace, export_marketplace, import_marketplace
+
+        register_section(
+            "marketplace",
+            exporter=export_marketplace,
+            importer=import_marketplace,
+            checker=check_marketplace,
+            after=("ledger", "identity", "governance"),
+        )

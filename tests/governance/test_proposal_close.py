@@ -110,3 +110,27 @@ def test_the_beat_task_closes_every_due_vote_and_only_those(city, mayor, residen
     assert Proposal.objects.get(pk=still_draft.pk).status == "draft"
     with writes_nothing():
         assert close_due_proposals.apply().get() == []  # a rerun finds the work done
+
+
+def test_one_vote_that_cannot_close_does_not_keep_the_others_open(
+    city, mayor, resident, eager_celery, monkeypatch
+):
+    stuck, fine = open_vote(draft(resident)), open_vote(draft(resident))
+    for proposal in (stuck, fine):
+        Proposal.objects.filter(pk=proposal.pk).update(
+            closes_at=proposal.opens_at - timedelta(seconds=1)
+        )
+    from governance import tasks
+
+    real_close = tasks.proposal_close
+
+    def close_or_fail(*, proposal):
+        if proposal.pk == stuck.pk:
+            raise RuntimeError("this city's key is not here")
+        return real_close(proposal=proposal)
+
+    monkeypatch.setattr(tasks, "proposal_close", close_or_fail)
+
+    assert close_due_proposals.apply().get() == [fine.public_id]
+    assert Proposal.objects.get(pk=stuck.pk).status == "open"  # retried at the next run
+    assert Proposal.objects.get(pk=fine.pk).status == "rejected"
