@@ -53,6 +53,8 @@ ACCOUNT_LABELS = {
     "grants": _("Public grants received"),
     "project-payouts": _("Payouts to projects"),
     "operator-share": _("Operator's share"),
+    "operator-payable": _("Owed to the operator (its share of fees)"),
+    "data-owners-payable": _("Owed to data owners (their share of fees)"),
 }
 
 KIND_HELP = {

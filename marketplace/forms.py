@@ -21,9 +21,18 @@ SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 LIST_HELP = _("One per line.")
 
 
+class EurosField(forms.DecimalField):
+    """Euros as people type them: "1 500,50" in French (spaces between thousands)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"[\s\u00a0\u202f]", "", value)
+        return super().to_python(value)
+
+
 def fee_field(label, help_text) -> forms.DecimalField:
     """A fee typed in euros with at most two decimals (a comma in French); zero is free."""
-    return forms.DecimalField(
+    return EurosField(
         label=label,
         min_value=Decimal("0"),
         max_value=Decimal(MAX_CENTS) / 100,

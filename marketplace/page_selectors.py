@@ -50,7 +50,7 @@ def _store_services() -> QuerySet[Service]:
     `all_versions`) and their audits (auditor's DID and ledger entry joined)."""
     audited = ServiceVersion.objects.filter(service=OuterRef("pk"), status=VersionStatus.AUDITED)
     # "-kind": the technical review, then the legal one.
-    audits = Audit.objects.order_by("-kind")
+    audits = Audit.objects.select_related("auditor_identity", "entry").order_by("-kind")
     return (
         Service.objects.filter(Exists(audited))
         .select_related("provider")

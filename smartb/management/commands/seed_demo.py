@@ -1,5 +1,6 @@
 """Load the demo city `montpellier`: accounts in every college, votes, a rules amendment,
-treasury movements and the signed ledger history of all of it.
+treasury movements, an app store with services in every state, and the signed ledger
+history of all of it.
 
 Idempotent: running it again changes nothing once the demo is there.
 """
@@ -12,6 +13,7 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from governance import services as gov
@@ -22,6 +24,8 @@ from identity.models import User
 from identity.signed_actions import action_execute
 from ledger.models import Chain
 from ledger.services import chain_seal
+from marketplace import services as store
+from marketplace.models import Provider, Task, TaskStatus
 
 CITY_SLUG = "montpellier"
 POSTAL_CODES = ["34000", "34070", "34080", "34090"]
@@ -72,6 +76,123 @@ BUDGET_VOTES = {
 }
 
 
+# The app store: providers and their services, in every state a service can be in.
+APP_STORE_PROVIDERS = [
+    # (owner's e-mail, first name, last name, organisation, SIRET, website); the first is the
+    # demo provider, a member of the city's providers college, who registers its own.
+    ("provider@demo.smartb.fr", "", "", "Vélo Services", DEMO_SIRET, "https://velo.example.fr"),
+    (
+        "energie@demo.smartb.fr",
+        "Claire",
+        "Fabre",
+        "Énergies Citoyennes SCIC",
+        "55208131766522",
+        "https://energies-citoyennes.example.fr",
+    ),
+    (
+        "civiclab@demo.smartb.fr",
+        "Yanis",
+        "Haddad",
+        "Civic Lab",
+        "44306184100047",
+        "https://civiclab.example.fr",
+    ),
+]
+# state: deployed (by a past, executed vote), voting (an open vote), audited, in_audit,
+# rejected (the legal review failed, with its reason).
+APP_STORE_SERVICES = [
+    {
+        "provider": "Vélo Services",
+        "state": "deployed",
+        "name": "Vélos partagés Montpellier",
+        "description": "Des vélos et vélos cargos en libre-service, réservés depuis le "
+        "téléphone, rendus à n'importe quelle station.",
+        "category": "mobility",
+        "declaration": {
+            "personal_data": ["identifiant de compte", "trajets (stations de départ et d'arrivée)"],
+            "data_subjects": ["usagers du service"],
+            "purposes": "Réserver un vélo, facturer la location et entretenir la flotte.",
+            "legal_basis": "contract",
+            "retention": "13 mois après la dernière location",
+            "recipients": ["service client de Vélo Services"],
+            "impact_indicators": ["11.2.1", "11.6.2"],
+        },
+        "fees": (150_000, 40),
+    },
+    {
+        "provider": "Vélo Services",
+        "state": "in_audit",
+        "name": "Itinéraires cyclables sûrs",
+        "description": "Propose l'itinéraire le plus sûr à vélo, d'après les signalements des "
+        "cyclistes et les aménagements de la ville.",
+        "category": "mobility",
+        "declaration": {
+            "personal_data": ["position approximative pendant le calcul"],
+            "data_subjects": ["cyclistes utilisateurs"],
+            "purposes": "Calculer un itinéraire ; rien n'est conservé après le calcul.",
+            "legal_basis": "consent",
+            "retention": "aucune conservation",
+            "impact_indicators": ["11.2.1"],
+        },
+        "fees": (50_000, 5),
+    },
+    {
+        "provider": "Énergies Citoyennes SCIC",
+        "state": "voting",
+        "name": "Compteur solaire des écoles",
+        "description": "Affiche en temps réel la production des panneaux solaires posés sur "
+        "les toits des écoles, pour les élèves et les habitants.",
+        "category": "energy",
+        "declaration": {
+            "purposes": "Publier la production d'électricité des toits des écoles.",
+            "legal_basis": "public_task",
+            "retention": "5 ans (données de production, sans donnée personnelle)",
+            "impact_indicators": ["7.2.1", "13.2.2"],
+        },
+        "fees": (80_000, 0),
+    },
+    {
+        "provider": "Énergies Citoyennes SCIC",
+        "state": "audited",
+        "name": "Éclairage public adaptatif",
+        "description": "Module l'éclairage des rues selon la présence de piétons et de "
+        "cyclistes, pour économiser l'énergie sans laisser personne dans le noir.",
+        "category": "energy",
+        "declaration": {
+            "purposes": "Régler l'intensité de l'éclairage public.",
+            "legal_basis": "public_task",
+            "retention": "24 heures (comptages anonymes)",
+            "recipients": ["services techniques de la ville"],
+            "impact_indicators": ["7.3.1"],
+        },
+        "fees": (250_000, 2),
+    },
+    {
+        "provider": "Civic Lab",
+        "state": "rejected",
+        "name": "Caméras de comptage piétons",
+        "description": "Compte les passants des rues commerçantes à partir d'images de caméras.",
+        "category": "safety",
+        "declaration": {
+            "personal_data": ["images vidéo des passants"],
+            "data_subjects": ["passants"],
+            "purposes": "Compter la fréquentation des rues commerçantes.",
+            "legal_basis": "legitimate_interests",
+            "retention": "6 mois",
+            "recipients": ["Civic Lab", "union des commerçants"],
+            "impact_indicators": ["11.7.1"],
+        },
+        "fees": (120_000, 1),
+        "rejection": "Les visages ne sont pas floutés à la source et une conservation de six "
+        "mois des images n'est pas justifiée pour un comptage : refaire le comptage sur "
+        "l'appareil, sans conserver d'image.",
+    },
+]
+# Audits carry a bounty paid by the operator (demo amounts).
+DEMO_AUDIT_REWARDS = {"technical": 30_000, "legal": 20_000}
+DEMO_EXECUTIONS = ["trajet-2026-0001", "trajet-2026-0002", "trajet-2026-0003", "trajet-2026-0004"]
+
+
 class Command(BaseCommand):
     help = "Load (idempotently) the demo city montpellier with its members, votes and ledger."
 
@@ -83,6 +204,7 @@ class Command(BaseCommand):
             city = City.objects.filter(slug=CITY_SLUG).first()
             if city is None:
                 city = self._city(users)
+            self._app_store(city)
             self._budget_call(city)
         for chain in Chain.objects.all():
             chain_seal(chain=chain)
@@ -158,6 +280,8 @@ class Command(BaseCommand):
         for role, titles in DEMO_DOCUMENTS.items():
             for title in titles:
                 self._attest(users[role], city.chain, title)
+        # Before the open proposal, so that it stays among the latest proposals shown.
+        self._app_store(city)
         self._open_proposal(members, extra)
         return city
 
@@ -266,6 +390,128 @@ class Command(BaseCommand):
         call = gov.proposal_close(proposal=call, now=call.closes_at + timedelta(minutes=1))
         gov.proposal_execute(proposal=call)
 
+    def _app_store(self, city: City) -> None:
+        """Providers with services in every state: deployed by a past vote (with recorded
+        executions whose fees are in the treasury), proposed in an open vote, audited,
+        awaiting audit, rejected with a reason; the audits' bounties, one of them paid.
+        Added once, also to a demo loaded before the app store existed."""
+        if Provider.objects.filter(siret=DEMO_SIRET).exists():
+            return
+        operator = User.objects.get(email="operator@demo.smartb.fr")
+        providers = {}
+        for email, first, last, name, siret, website in APP_STORE_PROVIDERS:
+            owner = self._account(email, first, last)
+            by = owner if email == "provider@demo.smartb.fr" else operator
+            providers[name] = store.provider_register(
+                by=by, owner=owner, name=name, siret=siret, website=website
+            )
+        members = {
+            m.user.email: m
+            for m in Membership.objects.filter(
+                city=city, status=MembershipStatus.APPROVED
+            ).select_related("user")
+        }
+        mairie = members["mairie@demo.smartb.fr"]
+        for spec in APP_STORE_SERVICES:
+            provider = providers[spec["provider"]]
+            version = self._store_version(provider, spec, operator)
+            if spec["state"] == "deployed":
+                self._deployed_by_vote(city, version, mairie, members)
+            elif spec["state"] == "voting":
+                proposal = gov.proposal_create(
+                    author=members["resident@demo.smartb.fr"],
+                    kind=ProposalKind.DEPLOY_SERVICE,
+                    title=f"Déployer {version.service.name}",
+                    body="Les élèves verraient ce que produisent les toits de leur école.",
+                    parameters={"action": "deploy", "service_version": version.public_id},
+                )
+                proposal = gov.proposal_open(
+                    proposal=proposal,
+                    by=mairie,
+                    closes_at=timezone.now() + timedelta(days=10),
+                )
+                for email, choice in (("lea@demo.smartb.fr", "yes"), ("ines@demo.smartb.fr", "no")):
+                    gov.vote_cast(proposal=proposal, member=members[email], choice=choice)
+        # The operator pays the bounties of the audits it completed for the deployed service.
+        deployed = providers["Vélo Services"].services.get(name=APP_STORE_SERVICES[0]["name"])
+        for task in Task.objects.filter(
+            work_type__model="serviceversion",
+            work_id__in=deployed.versions.values("pk"),
+            status=TaskStatus.COMPLETED,
+        ):
+            store.task_pay(task=task, by=operator)
+
+    @staticmethod
+    def _store_version(provider, spec: dict, operator: User):
+        """List the service and its version 1, then take it as far as its state says."""
+        owner = provider.owner
+        service = store.service_create(
+            provider=provider,
+            by=owner,
+            name=spec["name"],
+            description=spec["description"],
+            category=spec["category"],
+            website=provider.website,
+        )
+        deployment_fee, execution_fee = spec["fees"]
+        version = store.version_create(
+            service=service,
+            by=owner,
+            label="1.0",
+            deployment_fee_cents=deployment_fee,
+            execution_fee_cents=execution_fee,
+            **spec["declaration"],
+        )
+        with override_settings(SMARTB_AUDIT_REWARD_CENTS=DEMO_AUDIT_REWARDS):
+            store.audit_request(version=version, by=owner)
+        if spec["state"] == "in_audit":
+            return version
+        store.audit_record(
+            version=version,
+            auditor=operator,
+            kind="technical",
+            findings="Code et hébergement vérifiés : chiffrement au repos, journaux signés.",
+            verdict="pass",
+        )
+        rejection = spec.get("rejection")
+        store.audit_record(
+            version=version,
+            auditor=operator,
+            kind="legal",
+            findings="Déclaration RGPD relue par le DPO du réseau."
+            + (" Non conforme." if rejection else " Conforme."),
+            verdict="fail" if rejection else "pass",
+            reason=rejection or "",
+        )
+        version.refresh_from_db()
+        return version
+
+    def _deployed_by_vote(self, city: City, version, mairie, members: dict) -> None:
+        """The municipality proposes the deployment; the colleges vote yes; it is closed and
+        executed (the deployment fee charged); the provider records a few executions."""
+        proposal = gov.proposal_create(
+            author=mairie,
+            kind=ProposalKind.DEPLOY_SERVICE,
+            title=f"Déployer {version.service.name}",
+            body="Des vélos partagés dans toute la ville, stations près des écoles.",
+            parameters={"action": "deploy", "service_version": version.public_id},
+        )
+        proposal = gov.proposal_open(
+            proposal=proposal, by=mairie, closes_at=timezone.now() + timedelta(hours=25)
+        )
+        voters = ["mairie@demo.smartb.fr", "resident@demo.smartb.fr", "hugo@demo.smartb.fr"]
+        proposal = self._vote_and_close(
+            proposal,
+            [(members[email], "yes") for email in voters]
+            + [(members["provider@demo.smartb.fr"], "abstain")],
+        )
+        proposal = gov.proposal_execute(proposal=proposal)
+        deployment = proposal.deployments.get()
+        for reference in DEMO_EXECUTIONS:
+            store.execution_record(
+                deployment=deployment, reference=reference, by=version.service.provider.owner
+            )
+
     def _open_proposal(self, members: dict, extra: list) -> None:
         proposal = gov.proposal_create(
             author=members["municipality"],
@@ -306,6 +552,8 @@ class Command(BaseCommand):
         for email, _first, _last, role in DEMO_ACCOUNTS:
             user = User.objects.get(email=email)
             self.stdout.write(f"  {role:<13} {email:<28} {user.primary_identity.did}")
+        for email, *_names, organisation, _siret, _site in APP_STORE_PROVIDERS[1:]:
+            self.stdout.write(f"  {'provider':<13} {email:<28} ({organisation})")
         pending = Membership.objects.filter(city=city, status=MembershipStatus.PENDING).count()
         self.stdout.write(f"  ({pending} membership request waiting for the municipality)")
         for chain in Chain.objects.order_by("slug"):
