@@ -27,27 +27,31 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import json
-import os
-import platform
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 # `python bench/governance.py` puts bench/ first on sys.path, where this file would shadow the
 # `governance` app: take it off and put the repository root first.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 sys.path.insert(0, str(REPO))
+
+from bench._common import (  # noqa: E402 - after the sys.path fix above
+    db_version,
+    gunicorn,
+    load,
+    log,
+    log_tail,
+    percentiles,
+    print_table,
+    run_top_level,
+    setup_django,
+    table_row,
+)
+
 BENCH_PG_DB = "smartb_bench_governance"
-T0 = time.perf_counter()
 
 # Sizes: (full, quick).
 SIZES = {
@@ -64,55 +68,14 @@ SIZES = {
 POSTAL_CODE = "01000"
 
 
-def log(message: str) -> None:
-    print(f"[{time.perf_counter() - T0:7.1f}s] {message}", file=sys.stderr, flush=True)
-
-
 def size(name: str, quick: bool) -> int:
     full, small = SIZES[name]
     return small if quick else full
 
 
-def percentiles(samples_s: list[float]) -> dict[str, float]:
-    """p50/p95/p99 in milliseconds."""
-    if len(samples_s) < 2:
-        samples_s = samples_s * 2 or [0.0, 0.0]
-    cuts = statistics.quantiles(samples_s, n=100, method="inclusive")
-    return {
-        "p50_ms": cuts[49] * 1000,
-        "p95_ms": cuts[94] * 1000,
-        "p99_ms": cuts[98] * 1000,
-        "mean_ms": statistics.fmean(samples_s) * 1000,
-    }
-
-
 # --------------------------------------------------------------------------------------------
 # The measuring subprocess
 # --------------------------------------------------------------------------------------------
-
-
-def bench_env(db_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = "smartb.settings.base"
-    env["DATABASE_URL"] = db_url
-    env["SMARTB_SEAL_BATCH_SIZE"] = str(10**9)  # no auto-seal inside the timings
-    env.pop("CELERY_BROKER_URL", None)  # no broker: Celery runs tasks eagerly
-    env.pop("CELERY_RESULT_BACKEND", None)
-    env["DJANGO_DEBUG"] = "false"  # as in production: no per-query SQL capture
-    env["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"  # no mail on stdout
-    env.setdefault("LOG_LEVEL", "WARNING")
-    return env
-
-
-def setup_django(db_url: str) -> None:
-    os.environ.update(bench_env(db_url))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    log(f"migrating a fresh database ({db_url.split('://', 1)[0]})")
-    call_command("migrate", verbosity=0)
 
 
 def make_user(username: str, *, is_staff: bool = False):
@@ -159,79 +122,6 @@ def open_general(author, by, title: str):
     )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def load(port: int, requests: list[tuple[str, str, bytes | None, dict]], clients: int) -> dict:
-    """Send `requests` (method, path, body, headers) from `clients` threads, each on its own
-    keep-alive connection; thread t sends requests t, t + clients, ... in order."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    failures: list[str] = []
-    reconnects = [0]
-    lock = threading.Lock()
-
-    def worker(t: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine, codes, errors, again = [], {}, [], 0
-        for method, path, body, headers in requests[t::clients]:
-            for attempt in range(2):
-                start = time.perf_counter()
-                try:
-                    conn.request(method, path, body=body, headers=headers)
-                    response = conn.getresponse()
-                    payload = response.read()
-                except (http.client.RemoteDisconnected, ConnectionError) as error:
-                    # The server closed an idle keep-alive connection: reconnect once.
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                    if attempt == 0:
-                        again += 1
-                        continue
-                    errors.append(f"{type(error).__name__}: {error}")
-                    break
-                mine.append(time.perf_counter() - start)
-                codes[response.status] = codes.get(response.status, 0) + 1
-                if not 200 <= response.status < 300 and len(errors) < 5:
-                    errors.append(f"{response.status}: {payload[:200]!r}")
-                if response.getheader("Connection", "").lower() == "close":
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                break
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            for code, n in codes.items():
-                statuses[code] = statuses.get(code, 0) + n
-            failures.extend(errors)
-            reconnects[0] += again
-
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    non_2xx = sum(n for code, n in statuses.items() if not 200 <= code < 300)
-    return {
-        "requests": len(requests),
-        "answered": len(latencies),
-        "clients": clients,
-        "seconds": elapsed,
-        "per_s": len(latencies) / elapsed,
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "non_2xx": non_2xx,
-        "transport_errors": len(requests) - len(latencies),
-        "reconnects": reconnects[0],
-        "samples": failures[:5],
-        **percentiles(latencies),
-    }
-
-
 def bench_votes(quick: bool, db_url: str, workdir: Path) -> dict:
     from rest_framework.authtoken.models import Token
 
@@ -273,32 +163,8 @@ def bench_votes(quick: bool, db_url: str, workdir: Path) -> dict:
     healthz = [("GET", "/healthz", None, {"Host": "127.0.0.1"})] * size("healthz_requests", quick)
     warm = [("GET", "/healthz", None, {"Host": "127.0.0.1"})] * (clients * 4)
 
-    port = free_port()
-    env = bench_env(db_url)
-    env["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1"
     gunicorn_log = workdir / "gunicorn.log"
-    command = [str(Path(sys.executable).parent / "gunicorn"), "smartb.wsgi"]
-    command += ["--workers", "2", "--threads", "2", "--bind", f"127.0.0.1:{port}"]
-    command += ["--log-level", "warning"]
-    log(f"votes: starting gunicorn on 127.0.0.1:{port} (2 workers x 2 threads)")
-    with gunicorn_log.open("wb") as out:
-        server = subprocess.Popen(command, env=env, cwd=REPO, stdout=out, stderr=out)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "gunicorn did not start: " + gunicorn_log.read_text(errors="replace")[-2000:]
-                )
-            time.sleep(0.2)
+    with gunicorn(db_url, gunicorn_log, tag="votes") as port:
         load(port, warm, clients)  # both workers import everything before timing
         # Warm-up votes on members' first ballots (not timed): every later vote in the
         # timed run is then a change of vote, the same work each time.
@@ -313,17 +179,9 @@ def bench_votes(quick: bool, db_url: str, workdir: Path) -> dict:
         after = Transaction.objects.filter(chain=city.chain, kind="governance.vote.cast").count()
         log(f"votes: {len(healthz)} GET /healthz from {clients} keep-alive clients")
         health_figures = load(port, healthz, clients)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log("votes: gunicorn stopped")
     vote_figures["ledger_entries"] = after - before
     vote_figures["ballots"] = Ballot.objects.filter(proposal=proposal).count()
-    tail = gunicorn_log.read_text(errors="replace").strip().splitlines()[-12:]
+    tail = log_tail(gunicorn_log)
     return {"members": n_members, "votes": vote_figures, "healthz": health_figures, "log": tail}
 
 
@@ -513,15 +371,7 @@ def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
     setup_django(db_url)
     from django.db import connection
 
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        version = f"SQLite {sqlite3.sqlite_version}"
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = f"PostgreSQL {cursor.fetchone()[0]}"
-    result: dict = {"backend": backend, "version": version}
+    result: dict = {"backend": backend, "version": db_version()}
     for name, call in (
         ("votes", lambda: bench_votes(quick, db_url, out.parent)),
         ("tally", lambda: bench_tally(quick)),
@@ -544,75 +394,13 @@ def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def spawn(backend: str, db_url: str, quick: bool, workdir: Path) -> dict:
-    out = workdir / f"{backend}.json"
-    command = [sys.executable, str(Path(__file__).resolve()), "--backend", backend]
-    command += ["--db-url", db_url, "--json-out", str(out)]
-    if quick:
-        command.append("--quick")
-    log(f"starting the {backend} run in a subprocess")
-    completed = subprocess.run(command, env=bench_env(db_url), cwd=REPO, check=False)
-    result = json.loads(out.read_text()) if out.exists() else {"backend": backend}
-    if completed.returncode != 0:
-        result["error"] = f"subprocess exited with {completed.returncode}"
-    return result
-
-
-def pg_admin(url: str, statements: list[str]) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
-def run_postgres(server_url: str, quick: bool, workdir: Path) -> dict:
-    parts = urlsplit(server_url)
-    if parts.path.strip("/") == BENCH_PG_DB:
-        return {"backend": "postgres", "error": f"DATABASE_URL already names {BENCH_PG_DB}"}
-    bench_url = urlunsplit(parts._replace(path="/" + BENCH_PG_DB))
-    drop = f"DROP DATABASE IF EXISTS {BENCH_PG_DB} WITH (FORCE)"
-    try:
-        pg_admin(server_url, [drop, f"CREATE DATABASE {BENCH_PG_DB}"])
-    except Exception as error:  # noqa: BLE001 - report and stop
-        return {"backend": "postgres", "error": f"cannot create {BENCH_PG_DB}: {error}"}
-    try:
-        return spawn("postgres", bench_url, quick, workdir)
-    finally:
-        try:
-            pg_admin(server_url, [drop])
-            log(f"dropped database {BENCH_PG_DB}")
-        except Exception as error:  # noqa: BLE001
-            log(f"could not drop {BENCH_PG_DB}: {error}")
-
-
-def fmt_ms(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
-
-
 def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
-    import django
-
     rows: list[tuple] = []
     notes: list[str] = []
     name = res["backend"]
 
     def row(figure, rate="", lat=None, ratio="", extra=""):
-        lat = lat or {}
-        rows.append(
-            (
-                figure,
-                name,
-                rate,
-                fmt_ms(lat.get("p50_ms")),
-                fmt_ms(lat.get("p95_ms")),
-                fmt_ms(lat.get("p99_ms")),
-                ratio,
-                extra,
-            )
-        )
+        rows.append(table_row(figure, name, rate, lat, ratio, extra))
 
     votes = res.get("votes")
     if votes is None or "error" in votes:
@@ -696,38 +484,7 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
             "one page of the paginated list, the member signed in with force_login."
         )
 
-    header = ("figure", "backend", "throughput", "p50 ms", "p95 ms", "p99 ms", "ratio", "")
-    widths = [max(len(str(r[c])) for r in [header, *rows]) for c in range(len(header))]
-    right = {2, 3, 4, 5}
-
-    def line(cells) -> str:
-        out = [
-            str(cell).rjust(widths[c]) if c in right else str(cell).ljust(widths[c])
-            for c, cell in enumerate(cells)
-        ]
-        return "  ".join(out).rstrip()
-
-    print()
-    print(
-        f"SMART B governance benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, "
-        f"{'--quick' if quick else 'full run'}; nproc={os.cpu_count()}, "
-        f"{platform.machine()}, Python {platform.python_version()}, "
-        f"Django {django.get_version()}, {res.get('version', name)}, DEBUG off"
-    )
-    print(line(header))
-    print("  ".join("-" * w for w in widths))
-    for cells in rows:
-        print(line(cells))
-    print()
-    for note in notes:
-        print(f"- {note}")
-    print(
-        f"- 1-minute load average at start/end: {load_avg[0]:.2f} / {load_avg[1]:.2f} on "
-        f"{os.cpu_count()} CPUs (other work on the machine lowers every figure)."
-    )
-    if "error" in res:
-        print(f"- the {name} subprocess failed: {res['error']}")
-    print(f"Total wall time {time.perf_counter() - T0:.0f} s.")
+    print_table("governance", res, rows, notes, quick=quick, load_avg=load_avg)
 
 
 def main() -> int:
@@ -742,19 +499,14 @@ def main() -> int:
         run_backend(args.backend, args.db_url, args.quick, args.json_out)
         return 0
 
-    load_avg = [os.getloadavg()[0]]
-    with tempfile.TemporaryDirectory(prefix="smartb-bench-gov-") as tmp:
-        workdir = Path(tmp)
-        server = os.environ.get("DATABASE_URL", "")
-        if server.startswith(("postgres://", "postgresql://", "pgsql://")):
-            result = run_postgres(server, args.quick, workdir)
-        else:
-            log(
-                "DATABASE_URL is not a PostgreSQL URL: running on SQLite, where concurrent "
-                "votes serialise on the database file"
-            )
-            result = spawn("sqlite", f"sqlite:///{workdir / 'bench.sqlite3'}", args.quick, workdir)
-    load_avg.append(os.getloadavg()[0])
+    result, load_avg = run_top_level(
+        __file__,
+        BENCH_PG_DB,
+        args.quick,
+        sqlite_note="DATABASE_URL is not a PostgreSQL URL: running on SQLite, where concurrent "
+        "votes serialise on the database file",
+        prefix="smartb-bench-gov-",
+    )
     print_report(result, args.quick, load_avg)
     failed = "error" in result or any(
         "error" in (result.get(part) or {"error": 1}) for part in ("votes", "tally", "list")
