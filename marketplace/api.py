@@ -39,12 +39,13 @@ from .models import (
     AuditKind,
     Category,
     LegalBasis,
+    ServiceVersion,
     TaskKind,
     TaskPayer,
     TaskStatus,
     Verdict,
 )
-from .permissions import is_operator
+from .permissions import can_see_version, is_operator
 from .services._common import work_ref
 from .services.bounties import task_work
 
@@ -245,9 +246,11 @@ class ExecutionOutput(serializers.Serializer):
 
 
 class TaskOutput(serializers.Serializer):
+    """A task; `context={"request": request}` says who reads it (see `get_title`)."""
+
     public_id = serializers.CharField()
     kind = serializers.ChoiceField(choices=TaskKind.choices)
-    title = serializers.CharField()
+    title = serializers.SerializerMethodField()
     reward_cents = serializers.IntegerField()
     payer = serializers.ChoiceField(choices=TaskPayer.choices)
     city = serializers.CharField(source="city.slug", allow_null=True, default=None)
@@ -264,7 +267,24 @@ class TaskOutput(serializers.Serializer):
 
     def get_work(self, task) -> str | None:
         """What the task is about, as `app.model:public_id`."""
-        return work_ref(task_work(task))
+        return work_ref(self._work(task))
+
+    def get_title(self, task) -> str:
+        """An audit's title names the service and version it audits: only those who may see
+        that version (`can_see_version`: before it passes, its provider and the operator)
+        read it; anyone else reads the kind of task."""
+        work = self._work(task)
+        request = self.context.get("request")
+        if isinstance(work, ServiceVersion) and not can_see_version(
+            getattr(request, "user", None), work
+        ):
+            return str(task.get_kind_display())
+        return task.title
+
+    def _work(self, task):
+        if not hasattr(task, "_work_of_api"):
+            task._work_of_api = task_work(task)  # one query per task for both fields
+        return task._work_of_api
 
 
 # --- input serializers -----------------------------------------------------------------
@@ -581,7 +601,8 @@ class AuditRequestApi(APIView):
     def post(self, request, public_id: str):
         version = selectors.version_get(public_id=public_id, user=request.user)
         tasks = services.audit_request(version=version, by=request.user)
-        return Response(TaskOutput(tasks, many=True).data, status=status.HTTP_201_CREATED)
+        tasks = TaskOutput(tasks, many=True, context={"request": request})
+        return Response(tasks.data, status=status.HTTP_201_CREATED)
 
 
 class AuditQueueApi(APIView):
@@ -719,7 +740,9 @@ class TaskCollectionApi(GenericAPIView):
             status=filters.get("status"), kind=filters.get("kind"), city=city
         )
         page = self.paginate_queryset(tasks)
-        return self.get_paginated_response(TaskOutput(page, many=True).data)
+        return self.get_paginated_response(
+            TaskOutput(page, many=True, context={"request": request}).data
+        )
 
     @extend_schema(
         request=TaskInput,
@@ -733,7 +756,9 @@ class TaskCollectionApi(GenericAPIView):
         data = _parsed(TaskInput, request.data)
         city = city_selectors.city_get(data.pop("city")) if data.get("city") else None
         task = services.task_create(by=request.user, city=city, **data)
-        return Response(TaskOutput(task).data, status=status.HTTP_201_CREATED)
+        return Response(
+            TaskOutput(task, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class TaskDetailApi(APIView):
@@ -746,7 +771,8 @@ class TaskDetailApi(APIView):
         operation_id="marketplace_task",
     )
     def get(self, request, public_id: str):
-        return Response(TaskOutput(selectors.task_get(public_id=public_id)).data)
+        task = selectors.task_get(public_id=public_id)
+        return Response(TaskOutput(task, context={"request": request}).data)
 
 
 class TaskClaimApi(APIView):
@@ -763,7 +789,7 @@ class TaskClaimApi(APIView):
     )
     def post(self, request, public_id: str):
         task = services.task_claim(task=selectors.task_get(public_id=public_id), by=request.user)
-        return Response(TaskOutput(task).data)
+        return Response(TaskOutput(task, context={"request": request}).data)
 
 
 class TaskCompleteApi(APIView):
@@ -781,7 +807,10 @@ class TaskCompleteApi(APIView):
         task = selectors.task_get(public_id=public_id)
         result = _parsed(TaskCompleteInput, request.data)["result"]
         return Response(
-            TaskOutput(services.task_complete(task=task, by=request.user, result=result)).data
+            TaskOutput(
+                services.task_complete(task=task, by=request.user, result=result),
+                context={"request": request},
+            ).data
         )
 
 
@@ -806,7 +835,7 @@ class TaskPayApi(APIView):
             if proposal is None:
                 raise InvalidInput(_("No such proposal."))
         task = services.task_pay(task=task, by=request.user, proposal=proposal)
-        return Response(TaskOutput(task).data)
+        return Response(TaskOutput(task, context={"request": request}).data)
 
 
 # --- routes ----------------------------------------------------------------------------

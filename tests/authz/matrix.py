@@ -3,7 +3,8 @@
 One row per page or endpoint and HTTP method (and per object when the object matters: a
 draft is hidden, an open vote is not); one column per persona of `world.PERSONAS`:
 
-    anonymous  foreigner  foreign_staff  applicant  resident  provider  staff  operator
+    anonymous  foreigner  foreign_staff  applicant  resident  provider  rival  staff  operator
+    operator_provider
 
 A row's first argument is its cells, in that order, separated by spaces: what the persona
 gets, an HTTP status (200, 201, 400, 401, 403, 404, 409…), `L` (LOGIN: a page sends an
@@ -11,20 +12,24 @@ anonymous visitor to the login page) or `M` (MOVED: a 302 elsewhere, a form that
 without JavaScript). `tests/authz/test_matrix.py` runs every cell against one world
 (`tests/authz/world.py`, built once; each cell's writes are rolled back); every write that a
 cell refuses (anything but 200, 201 and M) must leave the database as it was, ledger
-included, and the API must answer it with its JSON error body.
+included, and the API must answer it with its JSON error body (its code is the usual one of
+the status, `not_allowed` for a 403, unless the row names another in `codes`). No cell of any
+row, allowed or not, changes a deployment: only a city's executed vote deploys.
 
-Adding a page or an endpoint (e.g. the app store)
--------------------------------------------------
+Adding a page or an endpoint (e.g. the data marketplace)
+--------------------------------------------------------
 1. Add the objects your rows need to `World` and build them in `world_build()` through the
-   services (e.g. a service listed by the provider, a deployment), as a resident would meet
-   them.
-2. Append rows to `ROWS` (or to a list of your own concatenated to it): `page(...)` for an
-   HTML page (session login, form data), `api(...)` for a DRF endpoint (token, JSON body).
+   services (e.g. a dataset published by the provider), as a resident would meet them.
+2. Append rows to `ROWS` (or to a list of your own concatenated to it, as `APP_STORE_ROWS`;
+   a new persona is a new column of every row): `page(...)` for an HTML page (session
+   login, form data), `api(...)` for a DRF endpoint (token, JSON body).
    The URL name is namespaced (`"marketplace:service_detail"`); `kwargs` maps each URL
    argument to a path in the world (`{"slug": "city.slug", "public_id": "service.public_id"}`);
    a write gives its `data` (values may be `ref("path.in.world")`).
 3. Add your namespaces to `COVERED_NAMESPACES`: from then on, a URL of those namespaces
    without a row fails the suite (`test_every_url_has_a_row`).
+4. A list or page that shows something only to some personas (a draft, a version before its
+   audit) gets an entry in `SHOWN` of `test_matrix.py`.
 """
 
 from __future__ import annotations
@@ -37,13 +42,17 @@ from typing import Any
 
 from django.utils import timezone
 
+from tests.governance_api.support import VALID_SIRET
+
 from .world import PERSONAS, World
 
 LOGIN = "login"  # 302 to the login page
 MOVED = "moved"  # 302 anywhere else: the form worked and the page sends the visitor on
 
-# The namespaces whose every URL needs a row: /c/ and /api/v1/governance/.
-COVERED_NAMESPACES = ("governance", "governance_api")
+# The namespaces whose every URL needs a row: /c/, /api/v1/governance/, the app store's pages
+# (/c/<slug>/apps/, /c/<slug>/admin/apps/, /apps/provider/, /operator/) and
+# /api/v1/marketplace/. The data marketplace (`marketplace_data…`) is not covered yet.
+COVERED_NAMESPACES = ("governance", "governance_api", "marketplace", "marketplace_api")
 
 Status = int | str
 Value = Any | Callable[[World], Any]
@@ -72,6 +81,7 @@ class Row:
     api: bool  # a DRF endpoint: token and JSON body (else a page: session and form data)
     data: dict[str, Value] = field(default_factory=dict)
     note: str = ""
+    codes: dict[int, str] = field(default_factory=dict)  # the API's error code, by status
 
     def __post_init__(self):
         assert len(self.statuses) == len(PERSONAS), f"{self.id}: one status per persona"
@@ -112,8 +122,8 @@ def page(statuses: str, method: str, name: str, kwargs: dict, data=None, note=""
     return Row(_statuses(statuses), method, name, kwargs, False, data or {}, note)
 
 
-def api(statuses: str, method: str, name: str, kwargs: dict, data=None, note="") -> Row:
-    return Row(_statuses(statuses), method, name, kwargs, True, data or {}, note)
+def api(statuses: str, method: str, name: str, kwargs: dict, data=None, note="", codes=None) -> Row:
+    return Row(_statuses(statuses), method, name, kwargs, True, data or {}, note, codes or {})
 
 
 # URL arguments, as paths in the world.
@@ -128,6 +138,32 @@ DRAFT_ELSEWHERE = {"slug": "other_city.slug", "public_id": "draft.public_id"}
 APPLICANT = {**CITY, "public_id": "applicant.public_id"}
 NEIGHBOUR = {**CITY, "public_id": "neighbour.public_id"}
 FOREIGN = {**CITY, "public_id": "foreigner.public_id"}
+
+# ... and of the app store (see `world._app_store`).
+STORE_SERVICE = {**CITY, "public_id": "audited.service.public_id"}
+STORE_DRAFTED = {**CITY, "public_id": "drafted.service.public_id"}
+ELSEWHERE = {"slug": "other_city.slug"}
+PROVIDER_ORG = {"provider_id": "provider_org.public_id"}
+DRAFTED_SERVICE = {"service_id": "drafted.service.public_id"}
+DRAFTED_VERSION = {"version_id": "drafted.public_id"}
+IN_AUDIT = {"version_id": "in_audit.public_id"}
+OWN_IN_AUDIT = {"version_id": "own_in_audit.public_id"}
+AUDIT_TASK_DONE = {"task_id": "audit_task_done.public_id"}
+API_PROVIDER_ORG = {"public_id": "provider_org.public_id"}
+API_DRAFTED_SERVICE = {"public_id": "drafted.service.public_id"}
+API_DRAFTED = {"public_id": "drafted.public_id"}
+API_IN_AUDIT = {"public_id": "in_audit.public_id"}
+API_REJECTED = {"public_id": "rejected.public_id"}
+API_AUDITED = {"public_id": "audited.public_id"}
+API_NEXT_DRAFT = {"public_id": "next_draft.public_id"}
+API_OWN_IN_AUDIT = {"public_id": "own_in_audit.public_id"}
+DEPLOYMENT = {"public_id": "deployment.public_id"}
+TASK_OPEN = {"public_id": "city_task.public_id"}
+TASK_CLAIMED = {"public_id": "city_task_claimed.public_id"}
+TASK_DONE = {"public_id": "city_task_done.public_id"}
+AUDIT_TASK = {"public_id": "audit_task.public_id"}
+OWN_AUDIT_TASK = {"public_id": "own_audit_task.public_id"}
+API_AUDIT_TASK_DONE = {"public_id": "audit_task_done.public_id"}
 
 # Bodies of the writes: valid, so that only the persona decides the answer.
 RESIDENCY = {"college": "residents", "postal_address": "3 rue des Lilas", "postal_code": "01000"}
@@ -144,103 +180,292 @@ PICK = {"projects": [ref("budget_project.public_id")]}
 PROJECT = {"title": "Bancs", "cost_cents": 20_000, "recipient": ref("provider.identity.did")}
 OPEN_PAGE = {"closes_at": _in_two_days_local}
 OPEN_API = {"closes_at": _in_two_days_iso}
+# ... of the app store's
+DEPLOY = {"action": "deploy", "service_version": ref("audited.public_id")}
+DEPLOY_AGAIN = {"action": "deploy", "service_version": ref("deployed.public_id")}
+DEPLOY_UNAUDITED = {"action": "deploy", "service_version": ref("drafted.public_id")}
+ORGANISATION = {"name": "Nouvelle SAS", "siret": VALID_SIRET, "website": "https://n.example.org"}
+ORGANISATION_OF_RIVAL = {**ORGANISATION, "owner": ref("rival.user.username")}
+ORGANISATION_API = {**ORGANISATION, "owner_did": ref("rival.identity.did")}
+NEW_CITY = {
+    "name": "Oyonnax",
+    "slug": "oyonnax",
+    "postal_codes": "01100",
+    "first_staff": ref("neighbour.user.username"),
+}
+SERVICE = {"name": "Navettes", "description": "Des navettes à la demande.", "category": "mobility"}
+DECLARATION = {
+    "purposes": "Réserver une navette.",
+    "legal_basis": "contract",
+    "retention": "13 mois",
+    "impact_indicators": "11.2.1",
+}
+VERSION_FORM = {**DECLARATION, "deployment_fee": "100", "execution_fee": "0"}
+VERSION_API = {
+    **DECLARATION,
+    "impact_indicators": ["11.2.1"],
+    "deployment_fee_cents": 10_000,
+    "execution_fee_cents": 25,
+}
+REVIEW = {"kind": "technical", "verdict": "pass", "findings": "Rien à signaler."}
+SUSPENSION = {"reason": "Une faille trouvée depuis."}
+EXECUTION = {"reference": "trajet-1"}
+OPERATOR_TASK = {
+    "kind": "curate_dataset",
+    "title": "Relier",
+    "reward_cents": 100,
+    "payer": "operator",
+}
+CITY_TASK = {**OPERATOR_TASK, "payer": "city", "city": ref("city.slug")}
+RESULT = {"result": "b" * 64}
+NOT_QUALIFIED = {403: "not_qualified"}
 
 # fmt: off
-ROWS: list[Row] = [
-    # anonymous, foreigner, foreign_staff, applicant, resident, provider, staff, operator
-    #     ano for fst app res pro sta ope
+GOVERNANCE_ROWS: list[Row] = [
+    # anonymous, foreigner, foreign_staff, applicant, resident, provider, rival, staff,
+    # operator, operator_provider
+    #     ano for fst app res pro riv sta ope opp
     # --- pages, /c/: a session, form data ----------------------------------------------------
-    page("200 200 200 200 200 200 200 200", "GET", "governance:city_list", NONE),
-    page("200 200 200 200 200 200 200 200", "GET", "governance:city_home", CITY),
-    page("L   200 200 200 200 200 200 200", "GET", "governance:join", CITY),
-    page("L   M   M   409 409 409 409 M", "POST", "governance:join", CITY, RESIDENCY_FORM),
-    page("L   400 400 409 409 409 409 400", "POST", "governance:join", CITY, STAFF_SEAT_FORM,
-        "the municipality's college: staff are appointed"),
-    page("200 200 200 200 200 200 200 200", "GET", "governance:proposal_list", CITY),
-    page("L   403 403 403 200 200 200 403", "GET", "governance:proposal_create", CITY),
-    page("L   403 403 403 M   M   M   403", "POST", "governance:proposal_create", CITY, GENERAL),
-    page("L   403 403 403 403 403 M   403", "POST", "governance:proposal_create", CITY,
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "governance:city_list", NONE),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "governance:city_home", CITY),
+    page("L   200 200 200 200 200 200 200 200 200", "GET", "governance:join", CITY),
+    page("L   M   M   409 409 409 409 409 M   M", "POST", "governance:join", CITY, RESIDENCY_FORM),
+    page("L   400 400 409 409 409 409 409 400 400", "POST", "governance:join",
+        CITY, STAFF_SEAT_FORM, "the municipality's college: staff are appointed"),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "governance:proposal_list", CITY),
+    page("L   403 403 403 200 200 200 200 403 403", "GET", "governance:proposal_create", CITY),
+    page("L   403 403 403 M   M   M   M   403 403", "POST", "governance:proposal_create",
+        CITY, GENERAL),
+    page("L   403 403 403 403 403 403 M   403 403", "POST", "governance:proposal_create", CITY,
         INDEPENDENCE, "a kind only the municipality proposes"),
-    page("404 404 404 404 200 404 200 404", "GET", "governance:proposal_detail", DRAFT,
+    page("404 404 404 404 200 404 404 200 404 404", "GET", "governance:proposal_detail", DRAFT,
         note="draft"),
-    page("200 200 200 200 200 200 200 200", "GET", "governance:proposal_detail", OPEN, note="open"),
-    page("404 404 404 404 404 404 404 404", "GET", "governance:proposal_detail", DRAFT_ELSEWHERE,
-        note="a draft under another city's address"),
-    page("L   403 403 403 200 404 403 403", "GET", "governance:proposal_amend", DRAFT),
-    page("L   403 403 403 M   404 403 403", "POST", "governance:proposal_amend", DRAFT, AMENDED),
-    page("L   403 403 403 M   404 M   403", "POST", "governance:proposal_open", DRAFT, OPEN_PAGE),
-    page("L   403 403 403 409 403 409 403", "POST", "governance:proposal_open", OPEN, OPEN_PAGE,
-        "already open"),
-    page("M   M   M   M   M   M   M   M", "GET", "governance:proposal_vote", OPEN,
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "governance:proposal_detail",
+        OPEN, note="open"),
+    page("404 404 404 404 404 404 404 404 404 404", "GET", "governance:proposal_detail",
+        DRAFT_ELSEWHERE, note="a draft under another city's address"),
+    page("L   403 403 403 200 404 404 403 403 403", "GET", "governance:proposal_amend", DRAFT),
+    page("L   403 403 403 M   404 404 403 403 403", "POST", "governance:proposal_amend",
+        DRAFT, AMENDED),
+    page("L   403 403 403 M   404 404 M   403 403", "POST", "governance:proposal_open",
+        DRAFT, OPEN_PAGE),
+    page("L   403 403 403 409 403 403 409 403 403", "POST", "governance:proposal_open",
+        OPEN, OPEN_PAGE, "already open"),
+    page("M   M   M   M   M   M   M   M   M   M", "GET", "governance:proposal_vote", OPEN,
         note="without JavaScript: back to the proposal"),
-    page("L   403 403 403 M   M   M   403", "POST", "governance:proposal_vote", OPEN, YES, "open"),
-    page("L   404 404 404 409 404 409 404", "POST", "governance:proposal_vote", DRAFT,
+    page("L   403 403 403 M   M   M   M   403 403", "POST", "governance:proposal_vote",
+        OPEN, YES, "open"),
+    page("L   404 404 404 409 404 404 409 404 404", "POST", "governance:proposal_vote", DRAFT,
         YES, "draft"),
-    page("L   403 403 403 M   M   M   403", "POST", "governance:budget_vote", BUDGET_OPEN, PICK),
-    page("L   403 403 403 M   M   M   403", "POST", "governance:comment_add", OPEN,
+    page("L   403 403 403 M   M   M   M   403 403", "POST", "governance:budget_vote",
+        BUDGET_OPEN, PICK),
+    page("L   403 403 403 M   M   M   M   403 403", "POST", "governance:comment_add", OPEN,
         COMMENT, "open"),
-    page("L   404 404 404 M   404 M   404", "POST", "governance:comment_add", DRAFT,
+    page("L   404 404 404 M   404 404 M   404 404", "POST", "governance:comment_add", DRAFT,
         COMMENT, "draft"),
-    page("L   404 404 404 200 404 404 404", "GET", "governance:receipt_download", OPEN,
+    page("L   404 404 404 200 404 404 404 404 404", "GET", "governance:receipt_download", OPEN,
         note="the resident's ballot"),
-    page("L   200 200 200 200 200 200 200", "GET", "governance:my_votes", CITY),
-    page("200 200 200 200 200 200 200 200", "GET", "governance:treasury", CITY),
-    page("L   403 403 403 403 403 200 403", "GET", "governance:admin", CITY),
-    page("L   403 403 403 403 403 M   403", "POST", "governance:membership_approve", APPLICANT),
-    page("L   403 403 403 403 403 M   403", "POST", "governance:membership_refuse", APPLICANT,
-        REFUSAL),
-    page("L   403 403 403 403 403 M   403", "POST", "governance:membership_revoke", NEIGHBOUR),
-    page("L   403 403 403 403 403 404 403", "POST", "governance:membership_revoke", FOREIGN,
+    page("L   200 200 200 200 200 200 200 200 200", "GET", "governance:my_votes", CITY),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "governance:treasury", CITY),
+    page("L   403 403 403 403 403 403 200 403 403", "GET", "governance:admin", CITY),
+    page("L   403 403 403 403 403 403 M   403 403", "POST", "governance:membership_approve",
+        APPLICANT),
+    page("L   403 403 403 403 403 403 M   403 403", "POST", "governance:membership_refuse",
+        APPLICANT, REFUSAL),
+    page("L   403 403 403 403 403 403 M   403 403", "POST", "governance:membership_revoke",
+        NEIGHBOUR),
+    page("L   403 403 403 403 403 403 404 403 403", "POST", "governance:membership_revoke", FOREIGN,
         note="a membership of another city"),
     # --- REST API, /api/v1/governance/: a token, JSON bodies ----------------------------------
-    api("200 200 200 200 200 200 200 200", "GET", "governance_api:cities", NONE),
-    api("200 200 200 200 200 200 200 200", "GET", "governance_api:city", CITY),
-    api("200 200 200 200 200 200 200 200", "GET", "governance_api:rules", CITY),
-    api("401 403 403 403 403 403 200 403", "GET", "governance_api:memberships", CITY),
-    api("401 201 201 409 409 409 409 201", "POST", "governance_api:memberships", CITY, RESIDENCY),
-    api("401 403 403 403 403 403 403 403", "POST", "governance_api:memberships", CITY, STAFF_SEAT,
-        "the municipality's college: staff are appointed"),
-    api("401 404 404 200 200 200 200 404", "GET", "governance_api:membership_mine", CITY),
-    api("401 403 403 403 403 403 200 403", "POST", "governance_api:membership_approve", APPLICANT),
-    api("401 403 403 403 403 403 200 403", "POST", "governance_api:membership_refuse", APPLICANT,
-        REFUSAL),
-    api("401 403 403 403 403 403 200 403", "POST", "governance_api:membership_revoke", NEIGHBOUR),
-    api("401 403 403 403 403 403 404 403", "POST", "governance_api:membership_revoke", FOREIGN,
-        note="a membership of another city"),
-    api("200 200 200 200 200 200 200 200", "GET", "governance_api:proposals", CITY),
-    api("401 403 403 403 201 201 201 403", "POST", "governance_api:proposals", CITY, GENERAL),
-    api("401 403 403 403 403 403 201 403", "POST", "governance_api:proposals", CITY,
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "governance_api:cities", NONE),
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "governance_api:city", CITY),
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "governance_api:rules", CITY),
+    api("401 403 403 403 403 403 403 200 403 403", "GET", "governance_api:memberships", CITY),
+    api("401 201 201 409 409 409 409 409 201 201", "POST", "governance_api:memberships",
+        CITY, RESIDENCY),
+    api("401 403 403 403 403 403 403 403 403 403", "POST", "governance_api:memberships",
+        CITY, STAFF_SEAT, "the municipality's college: staff are appointed"),
+    api("401 404 404 200 200 200 200 200 404 404", "GET", "governance_api:membership_mine", CITY),
+    api("401 403 403 403 403 403 403 200 403 403", "POST", "governance_api:membership_approve",
+        APPLICANT),
+    api("401 403 403 403 403 403 403 200 403 403", "POST", "governance_api:membership_refuse",
+        APPLICANT, REFUSAL),
+    api("401 403 403 403 403 403 403 200 403 403", "POST", "governance_api:membership_revoke",
+        NEIGHBOUR),
+    api("401 403 403 403 403 403 403 404 403 403", "POST", "governance_api:membership_revoke",
+        FOREIGN, note="a membership of another city"),
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "governance_api:proposals", CITY),
+    api("401 403 403 403 201 201 201 201 403 403", "POST", "governance_api:proposals",
+        CITY, GENERAL),
+    api("401 403 403 403 403 403 403 201 403 403", "POST", "governance_api:proposals", CITY,
         INDEPENDENCE, "a kind only the municipality proposes"),
-    api("404 404 404 404 200 404 200 404", "GET", "governance_api:proposal", DRAFT, note="draft"),
-    api("200 200 200 200 200 200 200 200", "GET", "governance_api:proposal", OPEN, note="open"),
-    api("404 404 404 404 404 404 404 404", "GET", "governance_api:proposal", DRAFT_ELSEWHERE,
-        note="a draft under another city's address"),
-    api("401 403 403 403 200 404 403 403", "POST", "governance_api:proposal_amend", DRAFT, AMENDED),
-    api("401 403 403 403 200 404 200 403", "POST", "governance_api:proposal_open", DRAFT, OPEN_API),
-    api("401 403 403 403 409 403 409 403", "POST", "governance_api:proposal_open", OPEN, OPEN_API,
-        "already open"),
-    api("401 403 403 403 201 201 201 403", "POST", "governance_api:comments", OPEN,
+    api("404 404 404 404 200 404 404 200 404 404", "GET", "governance_api:proposal",
+        DRAFT, note="draft"),
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "governance_api:proposal",
+        OPEN, note="open"),
+    api("404 404 404 404 404 404 404 404 404 404", "GET", "governance_api:proposal",
+        DRAFT_ELSEWHERE, note="a draft under another city's address"),
+    api("401 403 403 403 200 404 404 403 403 403", "POST", "governance_api:proposal_amend",
+        DRAFT, AMENDED),
+    api("401 403 403 403 200 404 404 200 403 403", "POST", "governance_api:proposal_open",
+        DRAFT, OPEN_API),
+    api("401 403 403 403 409 403 403 409 403 403", "POST", "governance_api:proposal_open",
+        OPEN, OPEN_API, "already open"),
+    api("401 403 403 403 201 201 201 201 403 403", "POST", "governance_api:comments", OPEN,
         COMMENT, "open"),
-    api("401 404 404 404 201 404 201 404", "POST", "governance_api:comments", DRAFT,
+    api("401 404 404 404 201 404 404 201 404 404", "POST", "governance_api:comments", DRAFT,
         COMMENT, "draft"),
-    api("200 200 200 200 200 200 200 200", "GET", "governance_api:results", CLOSED, note="closed"),
-    api("404 404 404 404 409 404 409 404", "GET", "governance_api:results", DRAFT, note="draft"),
-    api("401 403 403 403 200 200 200 403", "POST", "governance_api:vote_prepare", OPEN, YES,
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "governance_api:results",
+        CLOSED, note="closed"),
+    api("404 404 404 404 409 404 404 409 404 404", "GET", "governance_api:results",
+        DRAFT, note="draft"),
+    api("401 403 403 403 200 200 200 200 403 403", "POST", "governance_api:vote_prepare", OPEN, YES,
         "open"),
-    api("401 404 404 404 409 404 409 404", "POST", "governance_api:vote_prepare", DRAFT, YES,
-        "draft"),
-    api("401 403 403 403 201 201 201 403", "POST", "governance_api:vote", OPEN, YES, "open"),
-    api("401 404 404 404 409 404 409 404", "POST", "governance_api:vote", DRAFT, YES, "draft"),
-    api("401 404 404 404 200 404 404 404", "GET", "governance_api:receipt", OPEN,
+    api("401 404 404 404 409 404 404 409 404 404", "POST", "governance_api:vote_prepare",
+        DRAFT, YES, "draft"),
+    api("401 403 403 403 201 201 201 201 403 403", "POST", "governance_api:vote",
+        OPEN, YES, "open"),
+    api("401 404 404 404 409 404 404 409 404 404", "POST", "governance_api:vote",
+        DRAFT, YES, "draft"),
+    api("401 404 404 404 200 404 404 404 404 404", "GET", "governance_api:receipt", OPEN,
         note="the resident's ballot"),
-    api("401 404 404 404 404 404 404 404", "GET", "governance_api:receipt", DRAFT, note="draft"),
-    api("401 200 200 200 200 200 200 200", "GET", "governance_api:votes_mine", CITY),
-    api("200 200 200 200 200 200 200 200", "GET", "governance_api:treasury", CITY),
-    api("401 403 403 403 201 404 403 403", "POST", "governance_api:budget_projects", BUDGET_DRAFT,
-        PROJECT),
-    api("401 403 403 403 200 200 200 403", "POST", "governance_api:budget_vote_prepare",
+    api("401 404 404 404 404 404 404 404 404 404", "GET", "governance_api:receipt",
+        DRAFT, note="draft"),
+    api("401 200 200 200 200 200 200 200 200 200", "GET", "governance_api:votes_mine", CITY),
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "governance_api:treasury", CITY),
+    api("401 403 403 403 201 404 404 403 403 403", "POST", "governance_api:budget_projects",
+        BUDGET_DRAFT, PROJECT),
+    api("401 403 403 403 200 200 200 200 403 403", "POST", "governance_api:budget_vote_prepare",
         BUDGET_OPEN, PICK),
-    api("401 403 403 403 201 201 201 403", "POST", "governance_api:budget_votes", BUDGET_OPEN,
-        PICK),
+    api("401 403 403 403 201 201 201 201 403 403", "POST", "governance_api:budget_votes",
+        BUDGET_OPEN, PICK),
+]
+
+APP_STORE_ROWS: list[Row] = [
+    #     ano for fst app res pro riv sta ope opp
+    # --- pages of a city's app store: public, but proposing is for members -------------------
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "marketplace:store", CITY),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "marketplace:service_detail",
+        STORE_SERVICE, note="audited"),
+    page("404 404 404 404 404 404 404 404 404 404", "GET", "marketplace:service_detail",
+        STORE_DRAFTED, note="never audited: in no store"),
+    page("L   403 403 403 200 200 200 200 403 403", "GET", "marketplace:propose", CITY),
+    page("L   403 403 403 M   M   M   M   403 403", "POST", "marketplace:propose", CITY, DEPLOY,
+        "a draft to vote on, never a deployment"),
+    page("L   403 403 403 409 409 409 409 403 403", "POST", "marketplace:propose", CITY,
+        DEPLOY_AGAIN, "already deployed here"),
+    page("L   403 403 403 400 409 400 400 403 403", "POST", "marketplace:propose", CITY,
+        DEPLOY_UNAUDITED, "a draft version: only its provider knows it exists"),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "marketplace:register", CITY),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "marketplace:register_csv", CITY),
+    page("L   403 403 403 403 403 403 200 403 403", "GET", "marketplace:admin_apps", CITY),
+    page("L   403 200 403 403 403 403 403 403 403", "GET", "marketplace:admin_apps", ELSEWHERE,
+        note="another city's"),
+    # --- the providers' pages -----------------------------------------------------------------
+    page("L   200 200 200 200 200 200 200 200 200", "GET", "marketplace:provider_home", NONE),
+    page("L   200 200 200 200 200 200 200 200 200", "GET", "marketplace:provider_register",
+        NONE),
+    page("L   403 403 403 403 M   M   403 M   M", "POST", "marketplace:provider_register",
+        NONE, ORGANISATION),
+    page("L   404 404 404 404 200 404 404 403 403", "GET", "marketplace:service_create",
+        PROVIDER_ORG),
+    page("L   404 404 404 404 M   404 404 403 403", "POST", "marketplace:service_create",
+        PROVIDER_ORG, SERVICE),
+    page("L   404 404 404 404 200 404 404 403 403", "GET", "marketplace:version_create",
+        DRAFTED_SERVICE),
+    page("L   404 404 404 404 M   404 404 403 403", "POST", "marketplace:version_create",
+        DRAFTED_SERVICE, VERSION_FORM),
+    page("L   404 404 404 404 M   404 404 403 403", "POST", "marketplace:audit_request",
+        DRAFTED_VERSION),
+    # --- the operator's portal ----------------------------------------------------------------
+    page("L   403 403 403 403 403 403 403 200 200", "GET", "marketplace:operator_home", NONE),
+    page("L   403 403 403 403 403 403 403 200 200", "GET", "marketplace:operator_city_create",
+        NONE),
+    page("L   403 403 403 403 403 403 403 M   M", "POST", "marketplace:operator_city_create",
+        NONE, NEW_CITY),
+    page("L   403 403 403 403 403 403 403 200 200", "GET",
+        "marketplace:operator_provider_register", NONE),
+    page("L   403 403 403 403 403 403 403 M   M", "POST",
+        "marketplace:operator_provider_register", NONE, ORGANISATION_OF_RIVAL),
+    page("L   403 403 403 403 403 403 403 200 200", "GET", "marketplace:operator_audits", NONE),
+    page("L   403 403 403 403 403 403 403 200 200", "GET", "marketplace:operator_audit",
+        IN_AUDIT),
+    page("L   403 403 403 403 403 403 403 M   M", "POST", "marketplace:operator_audit",
+        IN_AUDIT, REVIEW, "the provider's version: not theirs to audit"),
+    page("L   403 403 403 403 403 403 403 200 200", "GET", "marketplace:operator_audit",
+        OWN_IN_AUDIT, note="the operator-provider's own version"),
+    page("L   403 403 403 403 403 403 403 M   403", "POST", "marketplace:operator_audit",
+        OWN_IN_AUDIT, REVIEW, "the operator-provider's own version"),
+    page("L   403 403 403 403 403 403 403 200 200", "GET", "marketplace:operator_tasks", NONE),
+    page("L   403 403 403 403 403 403 403 M   M", "POST", "marketplace:operator_task_pay",
+        AUDIT_TASK_DONE, note="a completed audit: the operator pays"),
+    # --- REST API, /api/v1/marketplace/ -------------------------------------------------------
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "marketplace_api:store", CITY),
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "marketplace_api:store_service",
+        STORE_SERVICE, note="audited"),
+    api("404 404 404 404 404 404 404 404 404 404", "GET", "marketplace_api:store_service",
+        STORE_DRAFTED, note="never audited: in no store"),
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "marketplace_api:deployments", CITY),
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "marketplace_api:awaiting_vote",
+        CITY),
+    api("200 200 200 200 200 200 200 200 200 200", "GET",
+        "marketplace_api:processing_register", CITY),
+    api("401 403 403 403 403 201 201 403 201 201", "POST", "marketplace_api:providers", NONE,
+        ORGANISATION),
+    api("401 403 403 403 403 403 201 403 201 201", "POST", "marketplace_api:providers", NONE,
+        ORGANISATION_API, "owned by the rival"),
+    api("401 404 404 404 404 200 404 404 200 200", "GET", "marketplace_api:provider",
+        API_PROVIDER_ORG),
+    api("401 404 404 404 404 201 404 404 403 403", "POST", "marketplace_api:service_create",
+        API_PROVIDER_ORG, SERVICE),
+    api("401 404 404 404 404 201 404 404 403 403", "POST", "marketplace_api:version_create",
+        API_DRAFTED_SERVICE, VERSION_API),
+    api("404 404 404 404 404 200 404 404 200 200", "GET", "marketplace_api:version",
+        API_DRAFTED, note="draft"),
+    api("404 404 404 404 404 200 404 404 200 200", "GET", "marketplace_api:version",
+        API_IN_AUDIT, note="in audit"),
+    api("404 404 404 404 404 200 404 404 200 200", "GET", "marketplace_api:version",
+        API_REJECTED, note="rejected"),
+    api("404 404 404 404 404 200 404 404 200 200", "GET", "marketplace_api:version",
+        API_NEXT_DRAFT, note="the next version of a deployed service, a draft"),
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "marketplace_api:version",
+        API_AUDITED, note="audited"),
+    api("401 404 404 404 404 201 404 404 403 403", "POST", "marketplace_api:audit_request",
+        API_DRAFTED, note="draft"),
+    api("401 404 404 404 404 409 404 404 403 403", "POST", "marketplace_api:audit_request",
+        API_IN_AUDIT, note="already in audit"),
+    api("401 403 403 403 403 403 403 403 200 200", "GET", "marketplace_api:audit_queue", NONE),
+    api("401 404 404 404 404 403 404 404 201 201", "POST", "marketplace_api:audit_record",
+        API_IN_AUDIT, REVIEW, "the provider's version"),
+    api("401 404 404 404 404 404 404 404 201 403", "POST", "marketplace_api:audit_record",
+        API_OWN_IN_AUDIT, REVIEW, "the operator-provider's own version",
+        codes={403: "own_service"}),
+    api("401 403 403 403 403 403 403 403 200 200", "POST", "marketplace_api:version_suspend",
+        API_AUDITED, SUSPENSION),
+    api("401 403 403 403 403 200 403 403 403 403", "POST", "marketplace_api:execution_prepare",
+        DEPLOYMENT, EXECUTION),
+    api("401 403 403 403 403 201 403 403 403 403", "POST", "marketplace_api:execution_record",
+        DEPLOYMENT, EXECUTION),
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "marketplace_api:tasks", NONE),
+    api("401 403 403 403 403 403 403 403 201 201", "POST", "marketplace_api:tasks", NONE,
+        OPERATOR_TASK, "paid by the operator"),
+    api("401 403 403 403 403 403 403 201 403 403", "POST", "marketplace_api:tasks", NONE,
+        CITY_TASK, "paid by the city"),
+    api("200 200 200 200 200 200 200 200 200 200", "GET", "marketplace_api:task", TASK_OPEN),
+    api("401 403 403 403 200 200 200 200 200 200", "POST", "marketplace_api:task_claim",
+        TASK_OPEN, note="the city's", codes=NOT_QUALIFIED),
+    api("401 403 403 403 403 403 403 403 200 200", "POST", "marketplace_api:task_claim",
+        AUDIT_TASK, note="an audit of the provider's version", codes=NOT_QUALIFIED),
+    api("401 403 403 403 403 403 403 403 200 403", "POST", "marketplace_api:task_claim",
+        OWN_AUDIT_TASK, note="an audit of the operator-provider's own version",
+        codes=NOT_QUALIFIED),
+    api("401 403 403 403 200 403 403 403 403 403", "POST", "marketplace_api:task_complete",
+        TASK_CLAIMED, RESULT, "claimed by the resident"),
+    api("401 403 403 403 403 403 403 200 403 403", "POST", "marketplace_api:task_pay",
+        TASK_DONE, note="the city's, completed"),
+    api("401 403 403 403 403 403 403 403 200 200", "POST", "marketplace_api:task_pay",
+        API_AUDIT_TASK_DONE, note="a completed audit: the operator pays"),
 ]
 # fmt: on
+
+ROWS: list[Row] = GOVERNANCE_ROWS + APP_STORE_ROWS

@@ -1,7 +1,8 @@
 """Every cell of the authorization matrix (`matrix.ROWS` × `world.PERSONAS`): each persona
-gets the status its cell says, the API answers its refusals with a JSON error body, and a
-refused write leaves every row as it was, the ledger included. A URL of /c/ or
-/api/v1/governance/ without a row fails the suite.
+gets the status its cell says, the API answers its refusals with a JSON error body, a
+refused write leaves every row as it was, the ledger included, and no cell changes a
+deployment (only a city's executed vote deploys). A URL of a covered namespace (governance,
+the app store, their APIs) without a row fails the suite.
 
 The world is built once for the module, inside a transaction rolled back at the end; each
 test runs in a savepoint of it (pytest-django's `db`), so a write that a cell allows is
@@ -11,6 +12,7 @@ undone before the next cell.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -19,13 +21,33 @@ from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from governance.models import BudgetProject
+from governance.models import BudgetProject, Proposal
+from governance.services import proposal_close, proposal_execute, vote_cast
 from ledger.models import Transaction
+from marketplace.models import (
+    Audit,
+    ContractExecution,
+    Deployment,
+    Fee,
+    Provider,
+    Service,
+    ServiceVersion,
+    Task,
+)
 from tests.governance.helpers import snapshot
 from tests.governance_api.support import assert_error
 
 from .matrix import COVERED_NAMESPACES, LOGIN, MOVED, ROWS, Row
-from .world import HIDDEN_TITLE, PERSONAS, World, world_build
+from .world import (
+    DEPLOY_DRAFT_TITLE,
+    ELSEWHERE_TITLE,
+    HIDDEN_TITLE,
+    NEXT_DRAFT_LABEL,
+    PERSONAS,
+    UNAUDITED_NAMES,
+    World,
+    world_build,
+)
 
 ALLOWED = (200, 201, MOVED)
 # The API's error code for each refusal (`{"error": {"code": ...}}`).
@@ -40,9 +62,37 @@ def world(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
+def deployments() -> list[tuple]:
+    return list(
+        Deployment.objects.order_by("pk").values_list(
+            "pk", "service_id", "version_id", "active", "proposal_id", "undeployed_at"
+        )
+    )
+
+
 def written() -> dict:
-    """Every row a governance page or endpoint may write (ledger transactions included)."""
-    return {**snapshot(), "budget_projects": BudgetProject.objects.count()}
+    """Every row a governance or app store page or endpoint may write (ledger transactions
+    included)."""
+    return {
+        **snapshot(),
+        "budget_projects": BudgetProject.objects.count(),
+        "providers": list(Provider.objects.order_by("pk").values_list("pk", "owner_id")),
+        "services": list(Service.objects.order_by("pk").values_list("pk", "provider_id")),
+        "versions": list(
+            ServiceVersion.objects.order_by("pk").values_list(
+                "pk", "status", "status_reason", "audited_at"
+            )
+        ),
+        "audits": list(Audit.objects.order_by("pk").values_list("pk", "verdict", "auditor_id")),
+        "deployments": deployments(),
+        "fees": list(Fee.objects.order_by("pk").values_list("pk", "amount_cents")),
+        "executions": ContractExecution.objects.count(),
+        "tasks": list(
+            Task.objects.order_by("pk").values_list(
+                "pk", "status", "claimant_id", "paid_at", "funding_proposal_id"
+            )
+        ),
+    }
 
 
 def call(row: Row, persona: str, world: World, query: dict | None = None):
@@ -75,7 +125,7 @@ def assert_status(response, expected, row: Row) -> None:
     else:
         assert got == expected, (got, location, response.content[:300])
     if row.api and got >= 400:
-        assert_error(response, got, REFUSAL_CODES.get(got))
+        assert_error(response, got, row.codes.get(got, REFUSAL_CODES.get(got)))
     if row.api and got == 401:
         assert response["WWW-Authenticate"] == "Token"
 
@@ -84,15 +134,17 @@ def assert_status(response, expected, row: Row) -> None:
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.id)
 def test_each_persona_gets_its_cell(world, db, row, persona):
     expected = row.expected(persona)
-    before = written()
+    refused_write = row.writes and expected not in ALLOWED
+    before = written() if refused_write else {"deployments": deployments()}
     ledger_size = Transaction.objects.count()
 
     response = call(row, persona, world)
 
     assert_status(response, expected, row)
+    assert deployments() == before["deployments"], "only a city's executed vote deploys"
     if not row.writes:
         assert Transaction.objects.count() == ledger_size, "a read wrote to the ledger"
-    elif expected not in ALLOWED:
+    elif refused_write:
         assert Transaction.objects.count() == ledger_size, "a refused write reached the ledger"
         after = written()
         changed = [name for name in before if before[name] != after[name]]
@@ -107,6 +159,18 @@ def test_a_write_the_matrix_allows_does_change_something(world, db):
     before = written()
     assert_status(call(row, "resident", world), MOVED, row)
     assert written()["ballots"] != before["ballots"]
+
+
+def test_the_deployments_check_can_fail(world, db):
+    """What the cells may never do, the city's vote does: the open deploy_service proposal,
+    accepted and executed, changes the deployments the check compares."""
+    before = deployments()
+    vote_cast(proposal=world.deploy_open, member=world.staff, choice="yes")
+    closes_at = Proposal.objects.get(pk=world.deploy_open.pk).closes_at
+    proposal_execute(
+        proposal=proposal_close(proposal=world.deploy_open, now=closes_at + timedelta(seconds=1))
+    )
+    assert deployments() != before
 
 
 # --- every URL has a row -----------------------------------------------------------------
@@ -179,3 +243,54 @@ def test_a_list_shows_the_hidden_draft_to_its_author_and_the_staff_only(
     assert response.status_code == 200
     shown = HIDDEN_TITLE in response.content.decode()
     assert shown == (persona in SEES_THE_DRAFT), (persona, name, query)
+
+
+# --- the app store's pages and lists show each secret only to whom it belongs ---------------
+
+OPERATORS = {"operator", "operator_provider"}
+PROVIDER_AND_OPERATORS = {"provider"} | OPERATORS  # who may see a version before it passes
+SECRETS = (DEPLOY_DRAFT_TITLE, ELSEWHERE_TITLE, NEXT_DRAFT_LABEL, *UNAUDITED_NAMES.values())
+IN_AUDIT_NAME, REJECTED_NAME = UNAUDITED_NAMES["in_audit"], UNAUDITED_NAMES["rejected"]
+BOURG = {"slug": "city.slug"}
+ANNECY = {"slug": "other_city.slug"}
+DEPLOYED_SERVICE = {**BOURG, "public_id": "deployed.service.public_id"}
+AUDIT_TASK = {"public_id": "audit_task.public_id"}  # the technical audit of the one in audit
+# Audit bounties name the version they audit; a provider's page names all its versions.
+AUDIT_TITLES = dict.fromkeys((IN_AUDIT_NAME, REJECTED_NAME), PROVIDER_AND_OPERATORS)
+OWN_CATALOGUE = dict.fromkeys((*UNAUDITED_NAMES.values(), NEXT_DRAFT_LABEL), {"provider"})
+SHOWN = [
+    # (an API endpoint?, URL name, URL arguments, {secret: the personas who read it there});
+    # a secret not named is shown to nobody
+    (False, "marketplace:store", BOURG, {}),
+    (True, "marketplace_api:store", BOURG, {}),
+    (False, "marketplace:service_detail", DEPLOYED_SERVICE, {}),
+    (True, "marketplace_api:store_service", DEPLOYED_SERVICE, {}),
+    (True, "marketplace_api:deployments", BOURG, {}),
+    (False, "marketplace:register", BOURG, {}),
+    (True, "marketplace_api:awaiting_vote", BOURG, {DEPLOY_DRAFT_TITLE: {"staff"}}),
+    (True, "marketplace_api:awaiting_vote", ANNECY, {ELSEWHERE_TITLE: {"foreign_staff"}}),
+    (False, "marketplace:admin_apps", BOURG, {DEPLOY_DRAFT_TITLE: {"staff"}}),
+    (False, "marketplace:admin_apps", ANNECY, {ELSEWHERE_TITLE: {"foreign_staff"}}),
+    (True, "marketplace_api:tasks", {}, AUDIT_TITLES),
+    (True, "marketplace_api:task", AUDIT_TASK, {IN_AUDIT_NAME: PROVIDER_AND_OPERATORS}),
+    (False, "marketplace:provider_home", {}, OWN_CATALOGUE),
+    (False, "marketplace:operator_audits", {}, {IN_AUDIT_NAME: OPERATORS}),
+]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize(
+    ("is_api", "name", "kwargs", "readers"),
+    SHOWN,
+    ids=[f"{name} {'/'.join(kwargs.values())}" for _api, name, kwargs, _readers in SHOWN],
+)
+def test_an_app_store_page_shows_each_secret_to_its_readers_only(
+    world, db, is_api, name, kwargs, readers, persona
+):
+    row = Row((200,) * len(PERSONAS), "GET", name, kwargs, is_api)
+    response = call(row, persona, world)
+    content = response.content.decode() if response.status_code == 200 else ""
+    if is_api and content:
+        content = json.dumps(response.json(), ensure_ascii=False)
+    shown = {secret for secret in SECRETS if secret in content}
+    assert shown == {secret for secret in SECRETS if persona in readers.get(secret, ())}

@@ -1,5 +1,6 @@
 """The world the authorization matrix runs in, built once through the services the way the
-pages build it (the builders of `tests/governance_api/support.py`).
+pages build it (the builders of `tests/governance_api/support.py` and the app store's
+factories of `tests/factories.py`).
 
 Two cities: `bourg`, where every persona but the foreigners stands, and `annecy`. The
 personas are accounts (`World.users`); the objects are what the rows point at: a draft only
@@ -7,6 +8,14 @@ its author and the staff may see, an open vote (the resident already voted on it
 block is sealed, so the resident has a receipt), a closed vote, a participatory budget call
 as a draft and another one open, a pending request, a member the staff may revoke and a
 membership of the other city.
+
+The app store: the provider's organisation lists a service in every state (a draft version,
+one in audit with its two open audit tasks, a rejected one, an audited one that bourg votes
+on and annecy drafts a proposal about, one deployed in bourg by an executed vote, whose next
+version is a draft); the operator-provider's organisation has a version in audit (which its
+owner may not audit); the rival owns an organisation with no service. Bounties: a city's
+task open, one claimed by the resident, one the resident completed, and a completed audit
+task the operator pays.
 """
 
 from __future__ import annotations
@@ -22,7 +31,17 @@ from governance.budget import budget_project_add
 from governance.models import BudgetProject, City, Membership, Proposal
 from identity.models import User
 from ledger.services import chain_seal
-from tests.factories import UserFactory
+from marketplace import services as store
+from marketplace.models import Deployment, Provider, ServiceVersion, Task
+from marketplace.services.audits import audit_task
+from tests.factories import (
+    UserFactory,
+    audited_version_make,
+    provider_make,
+    service_make,
+    valid_siret,
+    version_make,
+)
 from tests.governance_api.support import POSTAL_CODES, appoint, ask, draft, join, make_city
 
 # The columns of the matrix, in the order of the status tuples of `matrix.ROWS`.
@@ -32,14 +51,25 @@ PERSONAS = (
     "foreign_staff",  # the municipality staff of another city
     "applicant",  # a pending request to this city's residents
     "resident",  # an approved resident, author of the drafts and open votes
-    "provider",  # an approved provider
+    "provider",  # an approved provider, owner of the organisation that lists the services
+    "rival",  # an approved provider too, owner of another organisation
     "staff",  # this city's municipality staff
-    "operator",  # SMART B's operator (is_staff), member of no city
+    "operator",  # SMART B's operator (is_staff), member of no city: the auditor
+    "operator_provider",  # another operator account, owner of an organisation of its own
 )
 
 
 # The hidden draft's title, found in no other object of the world.
 HIDDEN_TITLE = "Un brouillon que seuls son auteur et la collectivité voient"
+# Texts of the app store that only some personas may read, each found nowhere else.
+DEPLOY_DRAFT_TITLE = "Déployer en secret à Bourg"  # bourg's draft deploy_service proposal
+ELSEWHERE_TITLE = "Déployer en secret à Annecy"  # annecy's draft deploy_service proposal
+UNAUDITED_NAMES = {  # the provider's services that never passed both audits
+    "draft": "Compteurs connectés confidentiels",
+    "in_audit": "Parkings connectés confidentiels",
+    "rejected": "Caméras refusées confidentielles",
+}
+NEXT_DRAFT_LABEL = "9.9-confidentielle"  # the draft next version of the deployed service
 
 
 @dataclass
@@ -60,6 +90,29 @@ class World:
     budget_draft: Proposal
     budget_open: Proposal
     budget_project: BudgetProject
+    # the app store
+    rival: Membership
+    operator_provider: User
+    provider_org: Provider
+    rival_org: Provider
+    operator_org: Provider
+    drafted: ServiceVersion
+    in_audit: ServiceVersion
+    rejected: ServiceVersion
+    audited: ServiceVersion
+    deployed: ServiceVersion
+    next_draft: ServiceVersion
+    own_in_audit: ServiceVersion
+    deployment: Deployment
+    deploy_open: Proposal
+    deploy_draft: Proposal
+    deploy_elsewhere: Proposal
+    audit_task: Task
+    own_audit_task: Task
+    audit_task_done: Task
+    city_task: Task
+    city_task_claimed: Task
+    city_task_done: Task
     users: dict[str, User | None] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -90,10 +143,13 @@ def _open(proposal: Proposal, *, hours: int = 48) -> Proposal:
     )
 
 
-def _closed(author: Membership, voters: list[Membership]) -> Proposal:
-    """A general vote held ten days ago, voted yes by `voters` and closed."""
+def _closed(
+    author: Membership, voters: list[Membership], proposal: Proposal | None = None
+) -> Proposal:
+    """A vote (a general one unless `proposal`) held ten days ago, voted yes by `voters` and
+    closed."""
     start = timezone.now() - timedelta(days=10)
-    proposal = draft(author)
+    proposal = proposal or draft(author)
     services.proposal_open(
         proposal=proposal, by=author, closes_at=start + timedelta(days=3), now=start
     )
@@ -102,6 +158,108 @@ def _closed(author: Membership, voters: list[Membership]) -> Proposal:
             proposal=proposal, member=voter, choice="yes", now=start + timedelta(hours=1)
         )
     return services.proposal_close(proposal=proposal, now=start + timedelta(days=4))
+
+
+def _deploy(author: Membership, version: ServiceVersion, title: str = "") -> Proposal:
+    """A draft deploy_service proposal of `author`'s city about `version`."""
+    return services.proposal_create(
+        author=author,
+        kind="deploy_service",
+        title=title or f"Déployer {version.service.name}",
+        parameters={"action": "deploy", "service_version": version.public_id},
+    )
+
+
+def _service(provider: Provider, name: str) -> ServiceVersion:
+    """A service of `provider` named `name`, with a draft first version."""
+    return version_make(service=service_make(provider=provider, name=name))
+
+
+def _city_task(staff: Membership, title: str) -> Task:
+    return store.task_create(
+        by=staff.user,
+        kind="curate_dataset",
+        title=title,
+        reward_cents=5_000,
+        payer="city",
+        city=staff.city,
+    )
+
+
+def _app_store(
+    *,
+    operator: User,
+    staff: Membership,
+    resident: Membership,
+    provider: Membership,
+    rival: Membership,
+    foreign_staff: Membership,
+) -> dict:
+    """The app store's objects (see the module's docstring), built through its services."""
+    provider_org = provider_make(owner=provider.user, by=provider.user)
+    rival_org = provider_make(owner=rival.user, by=rival.user, name="Rivale")
+    operator_provider = UserFactory(is_staff=True)
+    operator_org = provider_make(owner=operator_provider, by=operator_provider, name="Opéra")
+
+    drafted = _service(provider_org, UNAUDITED_NAMES["draft"])
+    in_audit = _service(provider_org, UNAUDITED_NAMES["in_audit"])
+    store.audit_request(version=in_audit, by=provider.user)
+    rejected = _service(provider_org, UNAUDITED_NAMES["rejected"])
+    store.audit_request(version=rejected, by=provider.user)
+    store.audit_record(
+        version=rejected,
+        auditor=operator,
+        kind="technical",
+        findings="Des images non floutées.",
+        verdict="fail",
+        reason="Les visages sont filmés.",
+    )
+    audited = audited_version_make(auditor=operator, service=service_make(provider=provider_org))
+    deployed = audited_version_make(
+        auditor=operator, service=service_make(provider=provider_org, name="Bus à la demande")
+    )
+    own_in_audit = _service(operator_org, "Tableau de bord")
+    store.audit_request(version=own_in_audit, by=operator_provider)
+
+    # Bourg deployed a service by a vote, executed; it votes now on another one.
+    decision = _closed(staff, [resident, provider, staff], _deploy(staff, deployed))
+    services.proposal_execute(proposal=decision)
+    next_draft = version_make(service=deployed.service, label=NEXT_DRAFT_LABEL)
+    deploy_open = _open(_deploy(staff, audited))
+    deploy_draft = _deploy(staff, audited, DEPLOY_DRAFT_TITLE)
+    deploy_elsewhere = _deploy(foreign_staff, audited, ELSEWHERE_TITLE)
+
+    city_task_claimed = store.task_claim(
+        task=_city_task(staff, "Relier les horaires"), by=resident.user
+    )
+    city_task_done = store.task_complete(
+        task=store.task_claim(task=_city_task(staff, "Relier les arrêts"), by=resident.user),
+        by=resident.user,
+        result="a" * 64,
+    )
+    return {
+        "operator_provider": operator_provider,
+        "provider_org": provider_org,
+        "rival_org": rival_org,
+        "operator_org": operator_org,
+        "drafted": drafted,
+        "in_audit": in_audit,
+        "rejected": rejected,
+        "audited": audited,
+        "deployed": deployed,
+        "next_draft": next_draft,
+        "own_in_audit": own_in_audit,
+        "deployment": Deployment.objects.get(city=staff.city, version=deployed),
+        "deploy_open": deploy_open,
+        "deploy_draft": deploy_draft,
+        "deploy_elsewhere": deploy_elsewhere,
+        "audit_task": audit_task(in_audit, "technical"),
+        "own_audit_task": audit_task(own_in_audit, "technical"),
+        "audit_task_done": audit_task(audited, "technical"),
+        "city_task": _city_task(staff, "Relier les parkings"),
+        "city_task_claimed": city_task_claimed,
+        "city_task_done": city_task_done,
+    }
 
 
 def world_build() -> World:
@@ -113,12 +271,21 @@ def world_build() -> World:
     resident = join(city, "residents", by=staff.user)
     neighbour = join(city, "residents", by=staff.user)
     provider = join(city, "providers", by=staff.user)
+    rival = join(city, "providers", by=staff.user, siret=valid_siret())
     foreigner = join(other_city, "residents", by=foreign_staff.user)
     closed = _closed(resident, [resident, provider, staff])
     open_vote = _open(draft(resident))
     services.vote_cast(proposal=open_vote, member=resident, choice="yes")
     budget_open = _open(_budget_call(resident, provider))
     budget_draft = _budget_call(resident, provider)
+    app_store = _app_store(
+        operator=operator,
+        staff=staff,
+        resident=resident,
+        provider=provider,
+        rival=rival,
+        foreign_staff=foreign_staff,
+    )
     applicant = ask(city, "residents")  # after the votes opened: in no electorate
     # The newest proposal, so that the city's home page (the five latest) lists it.
     hidden = services.proposal_create(author=resident, kind="general", title=HIDDEN_TITLE)
@@ -141,15 +308,18 @@ def world_build() -> World:
         budget_draft=budget_draft,
         budget_open=budget_open,
         budget_project=budget_open.budget_projects.get(),
+        rival=rival,
+        **app_store,
     )
-    world.users = {
+    # The personas who hold no membership of their own.
+    accounts = {
         "anonymous": None,
         "operator": operator,
-        **{
-            persona: getattr(world, persona).user
-            for persona in PERSONAS
-            if persona not in ("anonymous", "operator")
-        },
+        "operator_provider": app_store["operator_provider"],
+    }
+    world.users = {
+        persona: accounts[persona] if persona in accounts else getattr(world, persona).user
+        for persona in PERSONAS
     }
     world.tokens = {
         persona: Token.objects.create(user=user).key
