@@ -405,3 +405,6 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.kind} {self.status}"
+
+
+from .data.models import *  # noqa: E402,F401,F403  (the data marketplace's tables)

@@ -8,7 +8,9 @@ api_v1 = [
     path("ledger/", include(("ledger.api_urls", "ledger_api"))),
     path("identity/", include(("identity.api", "identity_api"))),
     path("governance/", include(("governance.api", "governance_api"))),
+    path("marketplace/data/", include(("marketplace.data.api", "marketplace_data_api"))),
     path("marketplace/", include(("marketplace.api", "marketplace_api"))),
+    path("impact/", include(("impact.api", "impact_api"))),
 ]
 
 urlpatterns = [

@@ -122,3 +122,127 @@ def audited_version_make(*, auditor=None, service=None, **fields):
         )
     version.refresh_from_db()
     return version
+
+
+# --- data marketplace (marketplace.data): built through its services --------------------------
+
+DATA_CSV = b"station,date,pm10\nCOMEDIE,2026-01-01,21\nANTIGONE,2026-01-01,17\n"
+
+
+def dataset_metadata(**fields):
+    """DCAT-AP 3 metadata of an open air-quality dataset; override any field."""
+    from marketplace.data.services import DatasetMetadata
+
+    values = {
+        "title": "Qualité de l'air : mesures horaires",
+        "description": "Concentrations de PM10 mesurées par les stations de la ville.",
+        "licence": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+        "contact_name": "Service environnement",
+        "contact_email": "environnement@ville.example.org",
+        "themes": ["ENVI", "HEAL"],
+        "keywords": ["air", "PM10", "pollution"],
+        "frequency": "HOURLY",
+        "temporal_start": "2026-01-01",
+        "temporal_end": "2026-12-31",
+        "spatial_uri": "https://id.insee.fr/geo/commune/34172",
+    }
+    values.update(fields)
+    return DatasetMetadata(**values)
+
+
+def dataset_make(*, city, by, publisher_kind="municipality", provider=None, files=(), **fields):
+    """A dataset of `city` published by `by` (municipality staff by default), with a first
+    version holding `files` (`HostedFile`/`LinkedFile`, e.g. `hosted_csv()`), if any."""
+    from marketplace.data.services import dataset_create, dataset_version_add
+
+    personal = {
+        key: fields.pop(key)
+        for key in ("is_personal", "subject_college", "subject_dids")
+        if key in fields
+    }
+    dataset = dataset_create(
+        by=by,
+        city=city,
+        metadata=dataset_metadata(**fields),
+        publisher_kind=publisher_kind,
+        provider=provider,
+        **personal,
+    )
+    if files:
+        dataset_version_add(by=by, dataset=dataset, files=list(files))
+    return dataset
+
+
+def hosted_csv(content: bytes = DATA_CSV, **fields):
+    """A CSV file to host (`HostedFile`)."""
+    from marketplace.data.services import HostedFile
+
+    fields.setdefault("format", "CSV")
+    fields.setdefault("media_type", "text/csv")
+    return HostedFile(content=[content], **fields)
+
+
+# --- impact: built through its services (tests/impact/helpers.py has the finer steps) ------
+
+
+def impact_curator_make(*, city, by, membership=None):
+    """An approved resident of `city` made curator by its municipality staff `by`."""
+    from governance.services import membership_approve, membership_request
+    from impact.services import curator_grant
+
+    if membership is None:
+        membership = membership_approve(
+            membership=membership_request(
+                user=UserFactory(),
+                city=city,
+                college=city.colleges.get(slug="residents"),
+                postal_address="1 place de la Mairie",
+                postal_code=city.postal_codes[0],
+            ),
+            by=by,
+        )
+    curator_grant(city=city, membership=membership, by=by)
+    return membership
+
+
+def impact_claim_make(*, claimant, km: str = "1000", submit: bool = True, evidence: bool = True):
+    """A cycling claim of `claimant` (1000 km → 193 kg CO2e), with a trip export as evidence,
+    submitted (or left a draft)."""
+    from datetime import date
+
+    from impact.models import Methodology
+    from impact.services import claim_create, claim_submit, evidence_add_file, impact_load_catalogue
+
+    impact_load_catalogue()
+    claim = claim_create(
+        claimant=claimant,
+        by=claimant.user,
+        methodology=Methodology.objects.get(code="cycling-instead-of-car", version=1),
+        parameters={"distance_km": km},
+        period_start=date(2026, 3, 1),
+        period_end=date(2026, 3, 31),
+        district_code="centre",
+    )
+    if evidence:
+        evidence_add_file(
+            claim=claim,
+            by=claimant.user,
+            evidence_type="trip-export",
+            filename="trajets.csv",
+            content=f"date,km\n2026-03-15,{km}\n".encode(),
+            media_type="text/csv",
+        )
+    return claim_submit(claim=claim, by=claimant.user) if submit else claim
+
+
+def impact_batch_make(*, claimant, curator, km: str = "1000"):
+    """Tokens in `claimant`'s portfolio: a claim approved by `curator` (a curator membership);
+    returns the issued Batch."""
+    from impact.models import Batch
+    from impact.services import claim_verify
+
+    claim = impact_claim_make(claimant=claimant, km=km)
+    claim_verify(
+        claim=claim, by=curator.user, decision="approve", recomputed_quantity=claim.quantity
+    )
+    return Batch.objects.get(claim=claim)

@@ -1,7 +1,7 @@
 """Production settings: every secret comes from the environment, none has a default.
 
-A missing DJANGO_SECRET_KEY, SMARTB_KEY_ENCRYPTION_KEY, SMARTB_VALIDATOR_KEY_SEED or
-DATABASE_URL stops the process at start with a KeyError naming the variable.
+A missing DJANGO_SECRET_KEY, SMARTB_KEY_ENCRYPTION_KEY, SMARTB_VALIDATOR_KEY_SEED,
+SMARTB_DATA_KEK or DATABASE_URL stops the process at start with a KeyError naming the variable.
 """
 
 import os
@@ -14,6 +14,7 @@ from .base import env_bool, env_list
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 SMARTB_KEY_ENCRYPTION_KEY = os.environ["SMARTB_KEY_ENCRYPTION_KEY"]
 SMARTB_VALIDATOR_KEY_SEED = os.environ["SMARTB_VALIDATOR_KEY_SEED"]
+SMARTB_DATA_KEK = os.environ["SMARTB_DATA_KEK"]  # wraps the data keys of hosted datasets
 DEBUG = False
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {

@@ -45,9 +45,10 @@ def test_the_schema_lists_every_app_store_operation_once(client):
     found = {
         (method, path): operation["operationId"]
         for path, item in schema["paths"].items()
-        if path.startswith(f"{M}/")
+        if path.startswith(f"{M}/") and not path.startswith(f"{M}/data/")
         for method, operation in item.items()
         if method in ("get", "post", "put", "patch", "delete")
+        and not operation["operationId"].startswith("data_")  # the data contracts (issue 5)
     }
     assert found == OPERATIONS
     record = schema["paths"][f"{M}/deployments/{{public_id}}/executions"]["post"]
