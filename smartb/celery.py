@@ -13,3 +13,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartb.settings.base")
 app = Celery("smartb")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Sub-packages are not apps, so autodiscovery does not look in them.
+app.autodiscover_tasks(["marketplace.data"])

@@ -9,6 +9,7 @@ api_v1 = [
     path("identity/", include(("identity.api", "identity_api"))),
     path("governance/", include(("governance.api", "governance_api"))),
     path("marketplace/data/", include(("marketplace.data.api", "marketplace_data_api"))),
+    path("marketplace/", include(("marketplace.data.api_contracts", "data_contracts_api"))),
     path("marketplace/", include(("marketplace.api", "marketplace_api"))),
     path("impact/", include(("impact.api", "impact_api"))),
 ]
@@ -18,6 +19,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
+    path("me/data/", include("marketplace.data.urls")),  # the personal-data wallet
     path("me/", include("identity.urls")),
     path("ledger/", include("ledger.urls")),
     path("", include("marketplace.urls")),  # /c/<slug>/apps/, /apps/provider/, /operator/

@@ -233,6 +233,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.tasks.send_daily_digests",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Purge requests are re-sent until the consumer acknowledges them.
+    "data-resend-stale-purges": {
+        "task": "marketplace.data.tasks.resend_stale_purges",
+        "schedule": crontab(minute=15),
+    },
+    "data-issue-due-invoices": {
+        "task": "marketplace.data.tasks.issue_due_invoices",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,41 @@
+"""Forms of the personal-data wallet: answering a consent request, erasing the account."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class ConsentAnswerForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Your answer"),
+        choices=[("give", _("I consent")), ("refuse", _("I refuse"))],
+        widget=forms.RadioSelect,
+    )
+
+    @property
+    def give(self) -> bool:
+        return self.cleaned_data["decision"] == "give"
+
+
+class EraseForm(forms.Form):
+    account_password = forms.CharField(
+        label=_("Your account password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "I understand: my account, my personal data and my records in datasets are erased "
+            "for good, and my consents are withdrawn."
+        ),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_account_password(self):
+        password = self.cleaned_data["account_password"]
+        if self.user is None or not self.user.check_password(password):
+            raise forms.ValidationError(_("Your account password is not correct."))
+        return password

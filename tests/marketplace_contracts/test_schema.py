@@ -1,0 +1,39 @@
+"""The contracts API is in the OpenAPI schema at the issue's paths, every refusal answered by
+the JSON error body."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.django_db
+
+M = "/api/v1/marketplace"
+
+
+def test_the_data_endpoint_and_its_refusals_are_in_the_schema(client):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    data = schema["paths"][f"{M}/agreements/{{public_id}}/data"]["get"]
+    assert data["operationId"] == "data_agreement_data"
+    assert "application/octet-stream" in data["responses"]["200"]["content"]
+    for code in ("400", "401", "403", "404", "409"):
+        assert data["responses"][code]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ApiError"
+        }
+    operations = {
+        item[method]["operationId"]
+        for path, item in schema["paths"].items()
+        if path.startswith(f"{M}/")
+        for method in item
+        if method in ("get", "post")
+    }
+    assert {
+        "data_offer_create",
+        "data_quote_create",
+        "data_quote_accept_prepare",
+        "data_quote_accept",
+        "data_delivery_acknowledge",
+        "data_consent_decide",
+        "data_purge_acknowledge",
+        "data_invoice_pay_sepa",
+    } <= operations
