@@ -1,4 +1,5 @@
-"""What the HTTP benchmarks share (`bench/governance.py`, `bench/appstore.py`).
+"""What the HTTP benchmarks share (`bench/governance.py`, `bench/appstore.py`,
+`bench/impact.py`).
 
 - the top level: a fresh database (a PostgreSQL database created on the server that
   DATABASE_URL names and dropped at the end, even after a failure; or a temporary SQLite file),
@@ -6,7 +7,7 @@
   (`table_row`, `print_table`);
 - the measuring subprocess: its environment (`bench_env`), Django on the fresh database
   (`setup_django`), gunicorn on a free local port (`gunicorn`), the keep-alive load generator
-  (`load`) and percentiles.
+  (`load`), percentiles and the raw Ed25519 rates of the machine (`raw_ed25519`).
 
 Nothing here asserts on time. Progress goes to stderr, the table to stdout.
 """
@@ -50,6 +51,37 @@ def percentiles(samples_s: list[float]) -> dict[str, float]:
         "p99_ms": cuts[98] * 1000,
         "mean_ms": statistics.fmean(samples_s) * 1000,
     }
+
+
+def raw_ed25519(seconds: float) -> dict:
+    """Raw `cryptography` Ed25519 on this machine: signatures and verifications per second of
+    a 200-byte message (about the size of a ledger transaction's signed bytes), each for
+    `seconds` after a warm-up. The same method as `bench/ledger.py`."""
+    import hashlib
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key()
+    message = hashlib.sha256(b"smartb-bench").digest() * 6 + b"12345678"  # 200 bytes
+
+    def rate(operation) -> float:
+        for _ in range(200):  # warm-up
+            operation()
+        done, start = 0, time.perf_counter()
+        while True:
+            for _ in range(250):
+                operation()
+            done += 250
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds:
+                return done / elapsed
+
+    signature = key.sign(message)
+    log(f"raw Ed25519: signing, then verifying, {seconds:.0f} s each")
+    signs = rate(lambda: key.sign(message))
+    verifies = rate(lambda: public.verify(signature, message))
+    return {"sign_per_s": signs, "verify_per_s": verifies, "message_bytes": len(message)}
 
 
 # --------------------------------------------------------------------------------------------

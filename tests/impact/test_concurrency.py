@@ -174,3 +174,27 @@ def test_an_offer_is_never_oversold(resident, curator_member, members):
     assert sum(balance(b) for b in buyers) == 90
     assert balance(portfolio(resident), "escrow") == 10
     assert SellOffer.objects.count() == 1
+
+
+def test_members_sending_to_each_other_at_once_never_deadlock(resident, curator_member, members):
+    """A→B and B→A at the same moment: each locks its own portfolio, and the rows it inserts
+    point at the other's. With FOR UPDATE on the sender this deadlocked (PostgreSQL killed one
+    of the two with an error a client saw as a 500)."""
+    pair = members[:2]
+    for member in pair:
+        issued(member, curator_member, "1000")  # 193 units each
+    wallets = [portfolio(m) for m in pair]
+
+    def send(n: int) -> None:
+        me, other = n % 2, 1 - n % 2
+        token_transfer(
+            sender=wallets[me],
+            recipient=wallets[other],
+            by=pair[me].user,
+            token_class=tco2e(),
+            quantity=5,
+        )
+
+    assert run_together(send) == []
+    assert sum(balance(w) for w in wallets) == 2 * 193
+    assert balance(wallets[0]) == balance(wallets[1]) == 193  # as many sent as received
