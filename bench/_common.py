@@ -203,15 +203,22 @@ def load(port: int, requests: list[tuple[str, str, bytes | None, dict]], clients
 
 @contextlib.contextmanager
 def gunicorn(
-    db_url: str, log_path: Path, *, tag: str, workers: int = 2, threads: int = 2
+    db_url: str,
+    log_path: Path,
+    *,
+    tag: str,
+    workers: int = 2,
+    threads: int = 2,
+    app: str = "smartb.wsgi",
 ) -> Iterator[int]:
-    """Run `gunicorn smartb.wsgi` on 127.0.0.1:<free port> against `db_url` (the bench
-    environment, DEBUG off) until GET /healthz answers 200; yield the port; stop it after.
-    Its output goes to `log_path` (`log_tail` reads its end)."""
+    """Run `gunicorn smartb.wsgi` (or `app`, a gunicorn application spec) on
+    127.0.0.1:<free port> against `db_url` (the bench environment, DEBUG off) until GET
+    /healthz answers 200; yield the port; stop it after. Its output goes to `log_path`
+    (`log_tail` reads its end)."""
     port = free_port()
     env = bench_env(db_url)
     env["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1"
-    command = [str(Path(sys.executable).parent / "gunicorn"), "smartb.wsgi"]
+    command = [str(Path(sys.executable).parent / "gunicorn"), app]
     command += ["--workers", str(workers), "--threads", str(threads)]
     command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     log(f"{tag}: starting gunicorn on 127.0.0.1:{port} ({workers} workers x {threads} threads)")
