@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
@@ -60,9 +61,13 @@ def notification_settings(request):
 
 @login_required
 def key_export(request):
+    """Exporting a private key re-authenticates: the account password is typed again, with
+    allauth's rate limit on re-authentication (so a stolen session cannot guess it)."""
     form = KeyExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not request.user.check_password(form.cleaned_data["account_password"]):
+        if not ratelimit.consume(request, action="reauthenticate", user=request.user):
+            form.add_error(None, _("Too many attempts: wait a minute, then try again."))
+        elif not request.user.check_password(form.cleaned_data["account_password"]):
             form.add_error("account_password", _("Your account password is not correct."))
         else:
             try:

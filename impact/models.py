@@ -1144,3 +1144,6 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call_id}:{self.membership_id} {self.status}"
+
+
+from .simulation.models import *  # noqa: E402,F401,F403

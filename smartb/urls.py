@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
 
@@ -11,6 +11,7 @@ api_v1 = [
     path("marketplace/data/", include(("marketplace.data.api", "marketplace_data_api"))),
     path("marketplace/", include(("marketplace.data.api_contracts", "data_contracts_api"))),
     path("marketplace/", include(("marketplace.api", "marketplace_api"))),
+    path("impact/simulation/", include(("impact.simulation.api", "impact_simulation_api"))),
     path("impact/", include(("impact.api", "impact_api"))),
 ]
 
@@ -23,9 +24,13 @@ urlpatterns = [
     path("me/", include("identity.urls")),
     path("ledger/", include("ledger.urls")),
     path("", include("marketplace.urls")),  # /c/<slug>/apps/, /apps/provider/, /operator/
+    path("c/<slug:slug>/data/offers/", include("marketplace.data.offer_urls")),  # offers, access
+    path("c/<slug:slug>/data/", include("marketplace.data.catalogue_urls")),  # data catalogue
+    path("c/<slug:slug>/impact/", include("impact.urls")),  # impact pages of a city
     path("c/", include("governance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's settings as a script file: no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]

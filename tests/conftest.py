@@ -26,6 +26,17 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Messages raised by services, outside any request, in the source language (English),
+    whatever language an earlier test's request left active. Pages and the API still choose
+    their language per request (LocaleMiddleware): French by default."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def network_chain(db):
     return chain_create(slug=NETWORK_CHAIN_SLUG, name="SMART B network")

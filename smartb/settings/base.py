@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_HASHES
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -85,6 +87,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -95,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "smartb.middleware.SessionTimeoutMiddleware",
+    "smartb.middleware.MfaRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "smartb.urls"
@@ -170,6 +175,61 @@ ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_LOGOUT_ON_GET = False
+
+# --- Login hardening -------------------------------------------------------------------
+# Brute force: 5 failed logins for one typed e-mail within 15 minutes lock that e-mail out,
+# right password included, until the oldest failure is 15 minutes old; 10 failures a minute
+# lock an IP out. Keyed on what was typed, account or not: a lockout tells nothing about
+# whether an account exists. Wrong authenticator codes count the same way, per account.
+ACCOUNT_RATE_LIMITS = {"login_failed": env("SMARTB_LOGIN_FAILED_RATE", "10/m/ip,5/15m/key")}
+# Changing an e-mail address or a password, managing MFA: type the password (or a code)
+# again when the last proof is older than this.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = int(env("SMARTB_REAUTHENTICATION_SECONDS", "300"))
+# MFA: TOTP (any authenticator app) and recovery codes. WebAuthn is not offered.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "SMART B"
+MFA_TOTP_TOLERANCE = 1  # one 30 s step either side (RFC 6238's advice on clock drift)
+# Municipality staff, curators and the operator (who audits) must log in with a second
+# factor: smartb.middleware.MfaRequiredMiddleware sends them to its setup page first.
+SMARTB_MFA_REQUIRED = env_bool("SMARTB_MFA_REQUIRED", True)
+# Sessions end after this long without a request (idle) and this long after the login
+# (absolute), whatever happens in between.
+SMARTB_SESSION_IDLE_SECONDS = int(env("SMARTB_SESSION_IDLE_SECONDS", "1800"))
+SMARTB_SESSION_MAX_SECONDS = int(env("SMARTB_SESSION_MAX_SECONDS", "43200"))
+SESSION_COOKIE_AGE = SMARTB_SESSION_MAX_SECONDS
+# The cache holds the login rate limits and the TOTP codes already used: app servers must
+# share it (Redis, e.g. redis://redis:6379/1), or each process counts failures on its own.
+CACHE_URL = env("CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- Content-Security-Policy (django-csp) -----------------------------------------------
+# Scripts and styles come from our own static files only: no inline script anywhere (htmx
+# injects no <style>: includeIndicatorStyles is off in base.html). Two exceptions, each one
+# exact text allowed by its hash: the <style> block of drf-spectacular's Swagger UI page
+# (/api/docs/; tests/security/test_headers.py recomputes it from the installed template)
+# and the `style="align-self: flex-end"` of some filter buttons (style-src-attr only).
+SMARTB_CSP_SWAGGER_UI_STYLE = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
+SMARTB_CSP_STYLE_ATTRIBUTES = ["'sha256-zRr/NxTeHNw5XMHFDdCCIxiXyqot569N+XnVTvJPEYk='"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, SMARTB_CSP_SWAGGER_UI_STYLE],
+        "style-src-attr": [UNSAFE_HASHES, *SMARTB_CSP_STYLE_ATTRIBUTES],
+        "img-src": [SELF, "data:"],  # data: for the TOTP QR code and the empty favicon
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "SMART B <no-reply@smartb.localhost>")

@@ -9,7 +9,7 @@ import os
 import dj_database_url
 
 from .base import *  # noqa: F403
-from .base import env_bool, env_list
+from .base import env, env_bool, env_list
 
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 SMARTB_KEY_ENCRYPTION_KEY = os.environ["SMARTB_KEY_ENCRYPTION_KEY"]
@@ -38,4 +38,18 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+LANGUAGE_COOKIE_SECURE = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+
+# MFA cannot be switched off in production (base.py reads SMARTB_MFA_REQUIRED for tests).
+SMARTB_MFA_REQUIRED = True
+# Behind this many reverse proxies (SECURE_PROXY_SSL_HEADER assumes one): allauth reads the
+# client's IP from X-Forwarded-For for its per-IP rate limits, not the proxy's own address.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(env("SMARTB_TRUSTED_PROXY_COUNT", "1"))
+# Rate limits and used TOTP codes must be shared by every app server: CACHE_URL, or else the
+# broker's Redis.
+CACHE_URL = env("CACHE_URL") or env("CELERY_BROKER_URL")
+if CACHE_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }

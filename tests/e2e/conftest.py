@@ -107,6 +107,22 @@ def english(context, base_url):
     return prepare_context(context, base_url, english=True)
 
 
+def pass_second_factor(page, email: str) -> None:
+    """Call after submitting the password: an account with an authenticator (the demo's
+    operator, municipality staff and curators: seed_demo) is then asked for its code. Type the
+    current one, computed from the secret as the authenticator app does."""
+    from allauth.mfa.models import Authenticator
+
+    from tests.security.support import totp_code
+
+    authenticator = Authenticator.objects.filter(user__email=email, type="totp").first()
+    if authenticator is None:
+        return
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    page.locator("input[name=code]").fill(totp_code(authenticator.user))
+    page.locator("form[action$='/2fa/authenticate/'] button:not([form])").click()
+
+
 @pytest.fixture
 def demo_ledger(transactional_db):
     """The demo city `montpellier` (21 transactions in sealed blocks) and its five accounts."""

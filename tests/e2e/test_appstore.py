@@ -19,7 +19,13 @@ from governance.models import Membership, Proposal, ProposalStatus
 from governance.services import proposal_close, vote_cast
 from marketplace.models import Deployment, Fee, ServiceVersion
 
-from .conftest import DEMO_CITY, DEMO_PASSWORD, DEMO_RESIDENT, prepare_context
+from .conftest import (
+    DEMO_CITY,
+    DEMO_PASSWORD,
+    DEMO_RESIDENT,
+    pass_second_factor,
+    prepare_context,
+)
 
 DEMO_STAFF = "mairie@demo.smartb.fr"
 DEMO_PROVIDER = "provider@demo.smartb.fr"
@@ -49,6 +55,7 @@ def log_in(page, email: str) -> None:
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign In").click()
+    pass_second_factor(page, email)
     expect(page).to_have_url(re.compile(r"/me/$"))
 
 

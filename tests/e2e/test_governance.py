@@ -21,7 +21,13 @@ from playwright.sync_api import expect
 from governance.models import Ballot, Membership, MembershipStatus, Proposal, ProposalStatus
 from governance.services import proposal_close, vote_cast
 
-from .conftest import DEMO_CITY, DEMO_PASSWORD, DEMO_RESIDENT, prepare_context
+from .conftest import (
+    DEMO_CITY,
+    DEMO_PASSWORD,
+    DEMO_RESIDENT,
+    pass_second_factor,
+    prepare_context,
+)
 
 DEMO_STAFF = "mairie@demo.smartb.fr"
 DEMO_PROVIDER = "provider@demo.smartb.fr"
@@ -60,6 +66,7 @@ def log_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign In").click()
+    pass_second_factor(page, email)
     expect(page).to_have_url(re.compile(r"/me/$"))
 
 

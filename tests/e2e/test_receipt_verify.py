@@ -43,7 +43,8 @@ def submit(page, text: str):
     ) as posted:
         button.click()
     assert posted.value.request.headers.get("hx-request") == "true"
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-settling')")
+    # A locator, not wait_for_function: the page's CSP forbids evaluating strings.
+    expect(page.locator(".htmx-request, .htmx-settling")).to_have_count(0)
     assert page.evaluate("window.__sameDocument === true"), "the page was reloaded, not swapped"
     return posted.value
 

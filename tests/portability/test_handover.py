@@ -269,7 +269,9 @@ def test_a_key_in_clear_is_refused(tmp_path):
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    with pytest.raises(ImportRefused, match="not encrypted"):
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(ImportRefused, match="not encrypted"):
         city_key_open(pem, passphrase=PASSPHRASE)
 
 
