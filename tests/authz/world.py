@@ -30,19 +30,29 @@ from governance import services
 from governance.budget import budget_project_add
 from governance.models import BudgetProject, City, Membership, Proposal
 from identity.models import User
+from impact.models import Batch, Claim
+from impact.simulation.models import Scenario
 from ledger.services import chain_seal
 from marketplace import services as store
+from marketplace.data.models import Agreement, Consent, Dataset, Offer, Quote
+from marketplace.data.services.contracts import quote_create
 from marketplace.models import Deployment, Provider, ServiceVersion, Task
 from marketplace.services.audits import audit_task
 from tests.factories import (
     UserFactory,
     audited_version_make,
+    dataset_make,
+    impact_batch_make,
+    impact_claim_make,
+    impact_curator_make,
     provider_make,
     service_make,
     valid_siret,
     version_make,
 )
 from tests.governance_api.support import POSTAL_CODES, appoint, ask, draft, join, make_city
+from tests.impact_simulation.helpers import known_scenario
+from tests.marketplace_contracts.helpers import OPEN_POLICY, PERSONAL_POLICY, agree, offer_make
 
 # The columns of the matrix, in the order of the status tuples of `matrix.ROWS`.
 PERSONAS = (
@@ -113,6 +123,21 @@ class World:
     city_task: Task
     city_task_claimed: Task
     city_task_done: Task
+    # the data marketplace and impact (see `_data_and_impact`)
+    dataset: Dataset
+    offer: Offer
+    quote: Quote
+    agreement: Agreement
+    personal_dataset: Dataset
+    personal_agreement: Agreement
+    consent: Consent
+    neighbour_consent: Consent
+    curator: Membership
+    claim: Claim
+    draft_claim: Claim
+    batch: Batch
+    scenario: Scenario
+    missing: str = "inconnu"  # the id of no object: a row for a URL the world has nothing for
     users: dict[str, User | None] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -262,6 +287,46 @@ def _app_store(
     }
 
 
+def _data_and_impact(
+    *, staff: Membership, resident: Membership, neighbour: Membership, provider: Membership
+) -> dict:
+    """The data marketplace's and impact's objects, built through their services: the staff
+    publish an open dataset (no file) with an offer, quoted and agreed by the provider (the
+    rival has no agreement); a personal dataset of the resident and the neighbour, agreed by
+    the provider, so that each of them has a consent to answer; a curator (no persona) who
+    approved a claim of the resident (a batch in the resident's portfolio); a submitted
+    claim and a draft claim of the resident; a scenario of the staff."""
+    by = staff.user
+    dataset = dataset_make(city=staff.city, by=by)
+    offer = offer_make(dataset=dataset, by=by, policy=OPEN_POLICY)
+    personal = dataset_make(
+        city=staff.city,
+        by=by,
+        title="Consommations d'eau par foyer",
+        is_personal=True,
+        subject_dids=[resident.identity.did, neighbour.identity.did],
+    )
+    personal_agreement = agree(
+        offer_make(dataset=personal, by=by, policy=PERSONAL_POLICY), provider.user
+    )
+    curator = impact_curator_make(city=staff.city, by=by)
+    return {
+        "dataset": dataset,
+        "offer": offer,
+        "agreement": agree(offer, provider.user),
+        "quote": quote_create(offer=offer, consumer=provider.user),
+        "personal_dataset": personal,
+        "personal_agreement": personal_agreement,
+        "consent": personal_agreement.consents.get(subject=resident.identity),
+        "neighbour_consent": personal_agreement.consents.get(subject=neighbour.identity),
+        "curator": curator,
+        "batch": impact_batch_make(claimant=resident, curator=curator),
+        "claim": impact_claim_make(claimant=resident),
+        "draft_claim": impact_claim_make(claimant=resident, submit=False),
+        "scenario": known_scenario(staff.city, by, draws=200),
+    }
+
+
 def world_build() -> World:
     operator = UserFactory(is_staff=True)
     city = make_city(operator, "bourg", POSTAL_CODES)
@@ -285,6 +350,9 @@ def world_build() -> World:
         provider=provider,
         rival=rival,
         foreign_staff=foreign_staff,
+    )
+    data_and_impact = _data_and_impact(
+        staff=staff, resident=resident, neighbour=neighbour, provider=provider
     )
     applicant = ask(city, "residents")  # after the votes opened: in no electorate
     # The newest proposal, so that the city's home page (the five latest) lists it.
@@ -310,6 +378,7 @@ def world_build() -> World:
         budget_project=budget_open.budget_projects.get(),
         rival=rival,
         **app_store,
+        **data_and_impact,
     )
     # The personas who hold no membership of their own.
     accounts = {
