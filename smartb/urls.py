@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("marketplace.urls")),  # /c/<slug>/apps/, /apps/provider/, /operator/
     path("c/<slug:slug>/data/offers/", include("marketplace.data.offer_urls")),  # offers, access
     path("c/<slug:slug>/data/", include("marketplace.data.catalogue_urls")),  # data catalogue
+    path("c/<slug:slug>/impact/scenarios/", include("impact.simulation.urls")),
     path("c/<slug:slug>/impact/", include("impact.urls")),  # impact pages of a city
     path("c/", include("governance.urls")),
     path("admin/", admin.site.urls),
