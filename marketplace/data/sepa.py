@@ -3,7 +3,8 @@ files (sepaxml, validated against the schema it ships with).
 
 A consumer settling an invoice by transfer gets a pain.001 file to hand to its bank: the
 consumer is the debtor, the platform's collection account the creditor
-(`SMARTB_DATA_CREDITOR_NAME`, `_IBAN`, `_BIC`; development values otherwise). The file and the
+(`SMARTB_DATA_CREDITOR_NAME`, `_IBAN`, `_BIC`: settings read from the environment, required in
+production; development and tests use a published test IBAN). The file and the
 IBAN stay in the database; the ledger holds the file's SHA-256 only.
 """
 
@@ -23,8 +24,6 @@ from sepaxml.validation import ValidationError as SepaValidationError
 from .errors import InvalidInput
 
 SCHEMA = "pain.001.001.09"
-# The creditor of development and tests: a valid test IBAN, never a real account.
-DEV_CREDITOR = ("SMART B (développement)", "FR7630006000011234567890189", "AGRIFRPPXXX")
 _END_TO_END = re.compile(r"^[A-Za-z0-9\-_.]{1,35}$")
 
 
@@ -66,11 +65,13 @@ def bic_clean(value, *, iban: str) -> str:
 
 
 def creditor() -> Party:
-    name = getattr(settings, "SMARTB_DATA_CREDITOR_NAME", None) or DEV_CREDITOR[0]
-    iban = getattr(settings, "SMARTB_DATA_CREDITOR_IBAN", None) or DEV_CREDITOR[1]
-    bic = getattr(settings, "SMARTB_DATA_CREDITOR_BIC", None) or DEV_CREDITOR[2]
-    iban = iban_clean(iban)
-    return Party(name=name, iban=iban, bic=bic_clean(bic, iban=iban))
+    """The platform's collection account, as configured (checked like any IBAN)."""
+    iban = iban_clean(settings.SMARTB_DATA_CREDITOR_IBAN)
+    return Party(
+        name=settings.SMARTB_DATA_CREDITOR_NAME,
+        iban=iban,
+        bic=bic_clean(settings.SMARTB_DATA_CREDITOR_BIC, iban=iban),
+    )
 
 
 def pain001(

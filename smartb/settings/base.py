@@ -278,6 +278,12 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "smartb")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
+# The account SEPA transfers of data invoices pay into (marketplace.data.sepa). Outside
+# production: a published test IBAN, never a real account; production requires all three.
+SMARTB_DATA_CREDITOR_NAME = env("SMARTB_DATA_CREDITOR_NAME", "SMART B (développement)")
+SMARTB_DATA_CREDITOR_IBAN = env("SMARTB_DATA_CREDITOR_IBAN", "FR7630006000011234567890189")
+SMARTB_DATA_CREDITOR_BIC = env("SMARTB_DATA_CREDITOR_BIC", "AGRIFRPPXXX")
+
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal-due-chains": {
         "task": "ledger.tasks.seal_due_chains",

@@ -15,6 +15,10 @@ SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 SMARTB_KEY_ENCRYPTION_KEY = os.environ["SMARTB_KEY_ENCRYPTION_KEY"]
 SMARTB_VALIDATOR_KEY_SEED = os.environ["SMARTB_VALIDATOR_KEY_SEED"]
 SMARTB_DATA_KEK = os.environ["SMARTB_DATA_KEK"]  # wraps the data keys of hosted datasets
+# Where SEPA transfers of data invoices are paid: no development default in production.
+SMARTB_DATA_CREDITOR_NAME = os.environ["SMARTB_DATA_CREDITOR_NAME"]
+SMARTB_DATA_CREDITOR_IBAN = os.environ["SMARTB_DATA_CREDITOR_IBAN"]
+SMARTB_DATA_CREDITOR_BIC = os.environ["SMARTB_DATA_CREDITOR_BIC"]
 DEBUG = False
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {

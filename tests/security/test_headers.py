@@ -141,10 +141,12 @@ def test_the_allowed_style_attributes_are_their_hashes():
     assert allowed == [f"'sha256-{digest}'"]
 
 
-def production_settings() -> dict:
-    """The production settings module's values, imported in a fresh interpreter."""
+def production_settings(*, without: str = "") -> dict:
+    """The production settings module's values, imported in a fresh interpreter (with the
+    environment variable `without` left out)."""
     names = [
         "DEBUG",
+        "SMARTB_DATA_CREDITOR_IBAN",
         "SESSION_COOKIE_SECURE",
         "CSRF_COOKIE_SECURE",
         "LANGUAGE_COOKIE_SECURE",
@@ -171,9 +173,13 @@ def production_settings() -> dict:
         "SMARTB_KEY_ENCRYPTION_KEY": secret,
         "SMARTB_VALIDATOR_KEY_SEED": secret,
         "SMARTB_DATA_KEK": secret,
+        "SMARTB_DATA_CREDITOR_NAME": "SMART B",
+        "SMARTB_DATA_CREDITOR_IBAN": "FR7630006000011234567890189",
+        "SMARTB_DATA_CREDITOR_BIC": "AGRIFRPPXXX",
         "DATABASE_URL": "postgres://smartb@db:5432/smartb",
         "SMARTB_MFA_REQUIRED": "false",  # ignored in production
     }
+    env.pop(without, None)
     run = subprocess.run(
         [sys.executable, "-c", code],
         env=env,
@@ -203,3 +209,11 @@ def test_production_settings_keep_cookies_secure_hsts_and_mfa_on():
         "smartb.middleware.MfaRequiredMiddleware",
     ):
         assert middleware in values["MIDDLEWARE"]
+
+
+def test_production_has_no_development_creditor_account():
+    """SEPA files name the platform's account as creditor: production must be told which."""
+    assert production_settings()["SMARTB_DATA_CREDITOR_IBAN"] == "FR7630006000011234567890189"
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        production_settings(without="SMARTB_DATA_CREDITOR_IBAN")
+    assert "SMARTB_DATA_CREDITOR_IBAN" in refused.value.stderr
