@@ -34,6 +34,7 @@ from rest_framework.views import APIView
 
 from identity.api import EntryRef, PreparedOutput, SignatureFields
 from identity.signed_actions import action_execute, action_prepare, prepared_as_dict
+from smartb.api import parsed
 
 from . import permissions, selectors, services
 from .actions import CastVote, platform_signer
@@ -471,12 +472,6 @@ class RefuseInput(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-def _parsed(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _proposal_params():
     return [
         OpenApiParameter("slug", str, OpenApiParameter.PATH, description="the city"),
@@ -558,7 +553,7 @@ class MembershipCollectionApi(GenericAPIView):
     def get(self, request, slug: str):
         city, viewer = _city_and_viewer(request, slug)
         _require_staff(viewer)
-        filters = _parsed(StaffMembershipFilterInput, request.query_params)
+        filters = parsed(StaffMembershipFilterInput, request.query_params)
         if filters["status"] == MembershipStatus.PENDING:
             memberships = selectors.pending_memberships(city)
         else:
@@ -580,7 +575,7 @@ class MembershipCollectionApi(GenericAPIView):
     )
     def post(self, request, slug: str):
         city = selectors.city_get(slug)
-        data = _parsed(MembershipRequestInput, request.data, city=city)
+        data = parsed(MembershipRequestInput, request.data, city=city)
         membership = services.membership_request(
             user=request.user,
             city=city,
@@ -661,7 +656,7 @@ class MembershipRefuseApi(StaffDecisionApi):
         "reason's digest goes on the ledger).",
     )
     def post(self, request, slug: str, public_id: str):
-        reason = _parsed(RefuseInput, request.data)["reason"]
+        reason = parsed(RefuseInput, request.data)["reason"]
         return self._decide(
             request,
             slug,
@@ -707,7 +702,7 @@ class ProposalCollectionApi(GenericAPIView):
     )
     def get(self, request, slug: str):
         city, viewer = _city_and_viewer(request, slug)
-        filters = _parsed(ProposalFilterInput, request.query_params)
+        filters = parsed(ProposalFilterInput, request.query_params)
         proposals = selectors.proposals_of(
             city, viewer=viewer, status=filters.get("status"), kind=filters.get("kind")
         )
@@ -724,7 +719,7 @@ class ProposalCollectionApi(GenericAPIView):
     def post(self, request, slug: str):
         city, viewer = _city_and_viewer(request, slug)
         _require_member(viewer)
-        data = _parsed(ProposalCreateInput, request.data)
+        data = parsed(ProposalCreateInput, request.data)
         rules = selectors.rules_in_force(city).rules
         if not permissions.can_propose(viewer, data["kind"], rules):
             raise NotAllowed(_("The rules do not let your college propose this kind."))
@@ -780,7 +775,7 @@ class ProposalAmendApi(APIView):
         proposal = selectors.proposal_get(city, public_id, viewer=viewer)
         if proposal.author_id != viewer.pk:
             raise NotAllowed(_("Only the author amends a draft."))
-        data = _parsed(ProposalInput, request.data)
+        data = parsed(ProposalInput, request.data)
         platform_signer(viewer.identity)
         proposal = services.proposal_amend(
             proposal=proposal,
@@ -810,7 +805,7 @@ class ProposalOpenApi(APIView):
         proposal = selectors.proposal_get(city, public_id, viewer=viewer)
         if not (proposal.author_id == viewer.pk or permissions.is_staff_membership(viewer)):
             raise NotAllowed(_("The author or the municipality staff open a vote."))
-        closes_at = _parsed(OpenInput, request.data)["closes_at"]
+        closes_at = parsed(OpenInput, request.data)["closes_at"]
         platform_signer(viewer.identity)
         proposal = services.proposal_open(proposal=proposal, by=viewer, closes_at=closes_at)
         return _detail_response(city, viewer, proposal)
@@ -832,7 +827,7 @@ class CommentCreateApi(APIView):
         city, viewer = _city_and_viewer(request, slug)
         proposal = selectors.proposal_get(city, public_id, viewer=viewer)
         _require_member(viewer)
-        body = _parsed(CommentInput, request.data)["body"]
+        body = parsed(CommentInput, request.data)["body"]
         platform_signer(viewer.identity)
         comment = services.comment_add(proposal=proposal, member=viewer, body=body)
         data = CommentOutput(comment, context={"chain": city.chain.slug}).data
@@ -912,7 +907,7 @@ class VotePrepareApi(APIView):
         "self-custody DID to sign. Writes nothing.",
     )
     def post(self, request, slug: str, public_id: str):
-        data = {**_voter(request, slug, public_id), **_parsed(VoteInput, request.data)}
+        data = {**_voter(request, slug, public_id), **parsed(VoteInput, request.data)}
         prepared = action_prepare(CAST_VOTE, user=request.user, data=data)
         return Response(prepared_as_dict(prepared))
 
@@ -930,7 +925,7 @@ class VoteApi(APIView):
         "platform for a custodial DID, or by me (created_at and signature from votes/prepare).",
     )
     def post(self, request, slug: str, public_id: str):
-        data = {**_voter(request, slug, public_id), **_parsed(VoteSubmitInput, request.data)}
+        data = {**_voter(request, slug, public_id), **parsed(VoteSubmitInput, request.data)}
         created_at, signature = data.pop("created_at", None), data.pop("signature", None)
         ballot = action_execute(
             CAST_VOTE, user=request.user, data=data, created_at=created_at, signature=signature

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from identity.api import PreparedOutput, SignatureFields
 from identity.signed_actions import action_execute, action_prepare, prepared_as_dict
+from smartb.api import parsed
 
 from . import selectors
 from .actions import CastBudgetVote, platform_signer
@@ -22,7 +23,6 @@ from .api import (
     TAG,
     BallotOutput,
     _city_and_viewer,
-    _parsed,
     _proposal_params,
     _require_member,
     _voter,
@@ -83,7 +83,7 @@ class ProjectCreateApi(APIView):
         proposal = selectors.proposal_get(city, public_id, viewer=viewer)
         if proposal.author_id != viewer.pk:
             raise NotAllowed(_("Only the author adds projects to a budget call."))
-        data = _parsed(ProjectInput, request.data)
+        data = parsed(ProjectInput, request.data)
         platform_signer(viewer.identity)
         project = budget_project_add(proposal=proposal, by=viewer, **data)
         return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
@@ -105,7 +105,7 @@ class BudgetVotePrepareApi(APIView):
         "transaction, for a self-custody DID to sign (the selection sorted). Writes nothing.",
     )
     def post(self, request, slug: str, public_id: str):
-        data = {**_voter(request, slug, public_id), **_parsed(BudgetVoteInput, request.data)}
+        data = {**_voter(request, slug, public_id), **parsed(BudgetVoteInput, request.data)}
         prepared = action_prepare(CAST_BUDGET_VOTE, user=request.user, data=data)
         return Response(prepared_as_dict(prepared))
 
@@ -125,7 +125,7 @@ class BudgetVoteApi(APIView):
         "from budget-votes/prepare).",
     )
     def post(self, request, slug: str, public_id: str):
-        data = {**_voter(request, slug, public_id), **_parsed(BudgetVoteSubmitInput, request.data)}
+        data = {**_voter(request, slug, public_id), **parsed(BudgetVoteSubmitInput, request.data)}
         created_at, signature = data.pop("created_at", None), data.pop("signature", None)
         ballot = action_execute(
             CAST_BUDGET_VOTE,

@@ -33,6 +33,7 @@ from governance.models import City, Membership, MembershipStatus
 from governance.selectors import city_get
 from identity.api import PreparedOutput, SignatureFields
 from identity.signed_actions import action_execute, action_prepare, prepared_as_dict
+from smartb.api import parsed
 
 from . import permissions, selectors, services
 from .actions import RetireTokens, SubmitClaimBatch, TransferTokens
@@ -52,12 +53,6 @@ from .models import (
 
 TAG = "impact"
 SUBMIT_BATCH, TRANSFER, RETIRE = SubmitClaimBatch(), TransferTokens(), RetireTokens()
-
-
-def _parsed(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _token_class(code: str) -> TokenClass:
@@ -674,7 +669,7 @@ class ClaimCollectionApi(GenericAPIView):
     def post(self, request, slug: str):
         city = city_get(slug)
         member = _member(request, city)
-        data = _parsed(ImpactClaimInput, request.data)
+        data = parsed(ImpactClaimInput, request.data)
         methodology = Methodology.objects.filter(public_id=data["methodology"]).first()
         if methodology is None:
             raise InvalidInput(_("No such methodology."))
@@ -744,7 +739,7 @@ class EvidenceApi(APIView):
     )
     def post(self, request, slug: str, public_id: str):
         claim = _claim_of_city(request, city_get(slug), public_id)
-        data = _parsed(ImpactEvidenceInput, request.data)
+        data = parsed(ImpactEvidenceInput, request.data)
         if data.get("dataset"):
             evidence = services.evidence_add_dataset(
                 claim=claim,
@@ -809,7 +804,7 @@ class ClaimVerifyApi(APIView):
     )
     def post(self, request, slug: str, public_id: str):
         claim = _claim_of_city(request, city_get(slug), public_id)
-        data = _parsed(ImpactVerifyInput, request.data)
+        data = parsed(ImpactVerifyInput, request.data)
         verification = services.claim_verify(
             claim=claim,
             by=request.user,
@@ -841,7 +836,7 @@ class VerificationQueueApi(GenericAPIView):
 
 def _batch_data(request, slug: str, serializer) -> dict:
     city = city_get(slug)
-    data = _parsed(serializer, request.data)
+    data = parsed(serializer, request.data)
     data["city"] = city
     data["items"] = [dict(item) for item in data["items"]]
     return data
@@ -923,7 +918,7 @@ class PortfolioApi(APIView):
 
 def _transfer_data(request, slug: str, serializer) -> dict:
     city = city_get(slug)
-    data = _parsed(serializer, request.data)
+    data = parsed(serializer, request.data)
     sender = _my_portfolio(request, city)
     return {
         **{k: v for k, v in data.items() if k in ("created_at", "signature", "serials")},
@@ -984,7 +979,7 @@ class TransferApi(APIView):
 
 def _retire_data(request, slug: str, serializer) -> dict:
     city = city_get(slug)
-    data = _parsed(serializer, request.data)
+    data = parsed(serializer, request.data)
     return {
         **{k: v for k, v in data.items() if k in ("created_at", "signature", "serials")},
         "portfolio": _my_portfolio(request, city),
@@ -1074,7 +1069,7 @@ class RedeemApi(APIView):
     )
     def post(self, request, slug: str):
         city = city_get(slug)
-        data = _parsed(ImpactRedeemInput, request.data)
+        data = parsed(ImpactRedeemInput, request.data)
         redemption = services.token_redeem(
             portfolio=_my_portfolio(request, city),
             by=request.user,
@@ -1100,7 +1095,7 @@ class OfferCollectionApi(GenericAPIView):
     )
     def get(self, request, slug: str):
         city = city_get(slug)
-        filters = _parsed(ImpactOfferFilterInput, request.query_params)
+        filters = parsed(ImpactOfferFilterInput, request.query_params)
         token_class = _token_class(filters["token_class"]) if filters.get("token_class") else None
         page = self.paginate_queryset(selectors.offers_open(city=city, token_class=token_class))
         return self.get_paginated_response(ImpactOfferOutput(page, many=True).data)
@@ -1118,7 +1113,7 @@ class OfferCollectionApi(GenericAPIView):
         if not request.user.is_authenticated:
             raise NotAllowed(_("Sign in to offer tokens."))
         city = city_get(slug)
-        data = _parsed(ImpactOfferInput, request.data)
+        data = parsed(ImpactOfferInput, request.data)
         offer = services.offer_create(
             seller=_my_portfolio(request, city),
             by=request.user,
@@ -1153,7 +1148,7 @@ class OfferBuyApi(APIView):
     def post(self, request, slug: str, public_id: str):
         city = city_get(slug)
         offer = _offer(city, public_id)
-        data = _parsed(ImpactBuyInput, request.data)
+        data = parsed(ImpactBuyInput, request.data)
         purchase = services.offer_buy(
             offer=offer,
             buyer=_my_portfolio(request, city),
@@ -1192,7 +1187,7 @@ class ForwardOrderApi(APIView):
     )
     def post(self, request, slug: str):
         city = city_get(slug)
-        data = _parsed(ImpactOfferInput, request.data)
+        data = parsed(ImpactOfferInput, request.data)
         order = services.forward_order_create(
             city=city,
             by=request.user,
@@ -1269,7 +1264,7 @@ class MerchantOfferCollectionApi(GenericAPIView):
     )
     def post(self, request, slug: str):
         city = city_get(slug)
-        data = _parsed(ImpactMerchantOfferInput, request.data)
+        data = parsed(ImpactMerchantOfferInput, request.data)
         offer = services.merchant_offer_create(
             city=city,
             by=request.user,
@@ -1299,7 +1294,7 @@ class MerchantRedeemApi(APIView):
         offer = selectors.merchant_offers(city=city).filter(public_id=public_id).first()
         if offer is None:
             raise NotFound()
-        data = _parsed(ImpactMerchantRedeemInput, request.data)
+        data = parsed(ImpactMerchantRedeemInput, request.data)
         redemption = services.merchant_offer_redeem(
             offer=offer, buyer=_my_portfolio(request, city), by=request.user, items=data["items"]
         )
@@ -1333,7 +1328,7 @@ class CuratorGrantApi(APIView):
     )
     def post(self, request, slug: str):
         city = city_get(slug)
-        data = _parsed(ImpactCuratorInput, request.data)
+        data = parsed(ImpactCuratorInput, request.data)
         membership = (
             Membership.objects.filter(city=city, public_id=data["membership"])
             .select_related("identity")

@@ -31,6 +31,7 @@ from governance.permissions import can_administer
 from identity.api import PreparedOutput, SignatureFields
 from identity.models import Identity
 from identity.signed_actions import action_execute, action_prepare, prepared_as_dict
+from smartb.api import parsed
 
 from . import selectors, services
 from .actions import RecordExecution
@@ -51,12 +52,6 @@ from .services.bounties import task_work
 
 TAG = "marketplace"
 RECORD_EXECUTION = RecordExecution()
-
-
-def _parsed(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _entry(entry) -> dict | None:
@@ -408,7 +403,7 @@ class StoreApi(APIView):
     )
     def get(self, request, slug: str):
         city = city_selectors.city_get(slug)
-        filters = _parsed(StoreFilterInput, request.query_params)
+        filters = parsed(StoreFilterInput, request.query_params)
         entries = selectors.app_store(
             city=city, category=filters.get("category"), search=filters.get("q")
         )
@@ -495,7 +490,7 @@ class ProviderCollectionApi(APIView):
         "member of a providers college for their own organisation.",
     )
     def post(self, request):
-        data = _parsed(ProviderInput, request.data)
+        data = parsed(ProviderInput, request.data)
         owner = request.user
         if data.get("owner_did"):
             identity = Identity.objects.select_related("user").filter(did=data["owner_did"]).first()
@@ -542,7 +537,7 @@ class ServiceCreateApi(APIView):
     def post(self, request, public_id: str):
         provider = selectors.provider_get(public_id=public_id, user=request.user)
         service = services.service_create(
-            provider=provider, by=request.user, **_parsed(ServiceInput, request.data)
+            provider=provider, by=request.user, **parsed(ServiceInput, request.data)
         )
         return Response(ServiceOutput(service).data, status=status.HTTP_201_CREATED)
 
@@ -562,7 +557,7 @@ class VersionCreateApi(APIView):
     def post(self, request, public_id: str):
         service = selectors.service_get_for_manager(public_id=public_id, user=request.user)
         version = services.version_create(
-            service=service, by=request.user, **_parsed(VersionInput, request.data)
+            service=service, by=request.user, **parsed(VersionInput, request.data)
         )
         return Response(VersionOutput(version).data, status=status.HTTP_201_CREATED)
 
@@ -636,7 +631,7 @@ class AuditRecordApi(APIView):
     def post(self, request, public_id: str):
         version = selectors.version_get(public_id=public_id, user=request.user)
         audit = services.audit_record(
-            version=version, auditor=request.user, **_parsed(AuditInput, request.data)
+            version=version, auditor=request.user, **parsed(AuditInput, request.data)
         )
         return Response(AuditOutput(audit).data, status=status.HTTP_201_CREATED)
 
@@ -655,7 +650,7 @@ class VersionSuspendApi(APIView):
     def post(self, request, public_id: str):
         version = selectors.version_get(public_id=public_id, user=request.user)
         version = services.version_suspend(
-            version=version, by=request.user, reason=_parsed(ReasonInput, request.data)["reason"]
+            version=version, by=request.user, reason=parsed(ReasonInput, request.data)["reason"]
         )
         return Response(VersionOutput(version).data)
 
@@ -668,7 +663,7 @@ DEPLOYMENT_PARAM = _param("public_id", "the deployment")
 
 def _execution_data(request, public_id: str, input_class) -> dict:
     deployment = selectors.deployment_get(public_id=public_id)
-    return {"deployment": deployment, **_parsed(input_class, request.data)}
+    return {"deployment": deployment, **parsed(input_class, request.data)}
 
 
 class ExecutionPrepareApi(APIView):
@@ -734,7 +729,7 @@ class TaskCollectionApi(GenericAPIView):
         "the ledger.",
     )
     def get(self, request):
-        filters = _parsed(TaskFilterInput, request.query_params)
+        filters = parsed(TaskFilterInput, request.query_params)
         city = city_selectors.city_get(filters["city"]) if filters.get("city") else None
         tasks = selectors.tasks_list(
             status=filters.get("status"), kind=filters.get("kind"), city=city
@@ -753,7 +748,7 @@ class TaskCollectionApi(GenericAPIView):
         "staff for the city's.",
     )
     def post(self, request):
-        data = _parsed(TaskInput, request.data)
+        data = parsed(TaskInput, request.data)
         city = city_selectors.city_get(data.pop("city")) if data.get("city") else None
         task = services.task_create(by=request.user, city=city, **data)
         return Response(
@@ -805,7 +800,7 @@ class TaskCompleteApi(APIView):
     )
     def post(self, request, public_id: str):
         task = selectors.task_get(public_id=public_id)
-        result = _parsed(TaskCompleteInput, request.data)["result"]
+        result = parsed(TaskCompleteInput, request.data)["result"]
         return Response(
             TaskOutput(
                 services.task_complete(task=task, by=request.user, result=result),
@@ -828,7 +823,7 @@ class TaskPayApi(APIView):
     )
     def post(self, request, public_id: str):
         task = selectors.task_get(public_id=public_id)
-        proposal_id = _parsed(TaskPayInput, request.data).get("proposal")
+        proposal_id = parsed(TaskPayInput, request.data).get("proposal")
         proposal = None
         if proposal_id:
             proposal = Proposal.objects.filter(public_id=proposal_id).first()

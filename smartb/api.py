@@ -26,6 +26,13 @@ class BoundedJSONParser(JSONParser):
             raise exceptions.ParseError("JSON parse error - nested too deeply") from None
 
 
+def parsed(serializer_class, data, **kwargs) -> dict:
+    """The validated input of a request body, or a 400 with the serializer's errors."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
 def error_response(code: str, message, http_status: int, details=None) -> Response:
     body = {"error": {"code": code, "message": str(message)}}
     if details is not None:

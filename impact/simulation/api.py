@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from governance.api import EntryRefField, ErrorOutput, answers
 from governance.models import City, MembershipStatus, Proposal
 from governance.selectors import city_get
+from smartb.api import parsed
 
 from ..errors import InvalidInput, NotAllowed, NotFound
 from ..models import Methodology
@@ -203,12 +204,6 @@ class SimulationAttachmentOutput(serializers.Serializer):
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _parsed(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _city_params():
     return [OpenApiParameter("slug", str, OpenApiParameter.PATH, description="the city")]
 
@@ -233,7 +228,7 @@ def _impacts(data: dict) -> list[dict]:
 
 
 def _create(request, city: City, revises: Scenario | None) -> Response:
-    data = _parsed(SimulationScenarioInput, request.data)
+    data = parsed(SimulationScenarioInput, request.data)
     data["impacts"] = _impacts(data)
     scenario = services.scenario_create(city=city, by=request.user, revises=revises, **data)
     scenario = selectors.scenario_get_for_user(
@@ -414,7 +409,7 @@ class AttachApi(APIView):
         scenario = selectors.scenario_get_for_user(
             city=city, public_id=public_id, user=request.user
         )
-        data = _parsed(SimulationAttachInput, request.data)
+        data = parsed(SimulationAttachInput, request.data)
         proposal = Proposal.objects.filter(city=city, public_id=data["proposal"]).first()
         if proposal is None:
             raise NotFound(_("No such proposal in this city."))

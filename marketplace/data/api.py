@@ -39,7 +39,7 @@ from rest_framework.views import APIView
 from governance import selectors as city_selectors
 from governance.api import ErrorOutput, Pagination, answers
 from governance.models import College
-from smartb.api import BoundedJSONParser
+from smartb.api import BoundedJSONParser, parsed
 
 from ..models import Provider
 from . import dcat, selectors, services
@@ -67,12 +67,6 @@ CITY_SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="th
 CHUNK_INDEX = OpenApiParameter(
     "index", int, OpenApiParameter.PATH, description="the chunk's number: 0, 1, 2…"
 )
-
-
-def _parsed(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _entry(entry) -> dict | None:
@@ -470,7 +464,7 @@ class DatasetCollectionApi(GenericAPIView):
         "pricing model), personal or not, and text.",
     )
     def get(self, request):
-        filters = _parsed(DataSearchInput, request.query_params)
+        filters = parsed(DataSearchInput, request.query_params)
         slug = filters.pop("city", None)
         city = city_selectors.city_get(slug) if slug else None
         datasets = selectors.dataset_search(city=city, **filters)
@@ -486,7 +480,7 @@ class DatasetCollectionApi(GenericAPIView):
         "the municipality (its staff) or a member; signed on the city's chain.",
     )
     def post(self, request):
-        data = _parsed(DataDatasetInput, request.data)
+        data = parsed(DataDatasetInput, request.data)
         city = city_selectors.city_get(data.pop("city"))
         provider = None
         if data.get("provider"):
@@ -547,7 +541,7 @@ class VersionCreateApi(APIView):
     )
     def post(self, request, public_id: str):
         dataset = selectors.dataset_managed(public_id=public_id, user=request.user)
-        data = _parsed(DataVersionInput, request.data)
+        data = parsed(DataVersionInput, request.data)
         version = services.dataset_version_add(
             by=request.user,
             dataset=dataset,
@@ -575,7 +569,7 @@ class DistributionLinkApi(APIView):
     )
     def post(self, request, public_id: str):
         version = selectors.version_managed(public_id=public_id, user=request.user)
-        data = _parsed(DataLinkInput, request.data)
+        data = parsed(DataLinkInput, request.data)
         distribution = services.distribution_add(
             by=request.user, version=version, file=services.LinkedFile(**data)
         )
@@ -600,7 +594,7 @@ class UploadStartApi(APIView):
     )
     def post(self, request, public_id: str):
         version = selectors.version_managed(public_id=public_id, user=request.user)
-        data = _parsed(DataUploadInput, request.data)
+        data = parsed(DataUploadInput, request.data)
         upload = services.upload_start(by=request.user, version=version, **data)
         return Response(DataUploadOutput(upload).data, status=status.HTTP_201_CREATED)
 
@@ -717,7 +711,7 @@ class DatasetMappingsApi(APIView):
     )
     def post(self, request, public_id: str):
         dataset = selectors.dataset_managed(public_id=public_id, user=request.user)
-        data = _parsed(DataMappingInput, request.data)
+        data = parsed(DataMappingInput, request.data)
         ontology = selectors.ontology_get(public_id=data["ontology"])
         term = selectors.term_get(ontology=ontology, iri=data["term"])
         mapping = services.field_mapping_propose(
@@ -756,7 +750,7 @@ class CatalogueApi(APIView):
         description="The catalogue (the network's, or one city's) as DCAT-AP 3 in Turtle.",
     )
     def get(self, request):
-        filters = _parsed(DataCatalogueInput, request.query_params)
+        filters = parsed(DataCatalogueInput, request.query_params)
         city = city_selectors.city_get(filters["city"]) if filters.get("city") else None
         datasets = selectors.catalogue_datasets(city=city)
         return HttpResponse(
@@ -802,7 +796,7 @@ class OntologyCollectionApi(GenericAPIView):
         description="The ontology registry (public): pending, accepted and refused ontologies.",
     )
     def get(self, request):
-        filters = _parsed(DataOntologyFilterInput, request.query_params)
+        filters = parsed(DataOntologyFilterInput, request.query_params)
         city = city_selectors.city_get(filters["city"]) if filters.get("city") else None
         ontologies = selectors.ontology_list(city=city, status=filters.get("status"))
         page = self.paginate_queryset(ontologies)
@@ -821,7 +815,7 @@ class OntologyCollectionApi(GenericAPIView):
         "curators.",
     )
     def post(self, request):
-        data = _parsed(DataOntologyInput, request.data)
+        data = parsed(DataOntologyInput, request.data)
         city = city_selectors.city_get(data["city"])
         ontology = services.ontology_submit(
             by=request.user,
@@ -863,7 +857,7 @@ class OntologyCurationApi(APIView):
     )
     def post(self, request, public_id: str):
         ontology = selectors.ontology_get(public_id=public_id)
-        data = _parsed(DataCurationInput, request.data)
+        data = parsed(DataCurationInput, request.data)
         curation = services.curation_record(by=request.user, ontology=ontology, **data)
         return Response(DataCurationOutput(curation).data, status=status.HTTP_201_CREATED)
 
@@ -895,7 +889,7 @@ class MappingCurationApi(APIView):
     )
     def post(self, request, public_id: str):
         mapping = selectors.mapping_get(public_id=public_id)
-        data = _parsed(DataCurationInput, request.data)
+        data = parsed(DataCurationInput, request.data)
         curation = services.curation_record(by=request.user, mapping=mapping, **data)
         return Response(DataCurationOutput(curation).data, status=status.HTTP_201_CREATED)
 

@@ -43,6 +43,7 @@ from governance.api import ErrorOutput, answers
 from identity.api import PreparedOutput, SignatureFields
 from identity.models import Identity
 from identity.signed_actions import action_execute, action_prepare, prepared_as_dict
+from smartb.api import parsed
 
 from ..models import Provider, ServiceVersion
 from . import selectors as catalogue_selectors
@@ -65,12 +66,6 @@ TAG = "data contracts"
 ACCEPT_OFFER = contracts.AcceptOffer()
 ACK_DELIVERY = access.AcknowledgeDelivery()
 ACK_PURGE = wallet.AcknowledgePurge()
-
-
-def _parsed(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _entry(entry) -> dict | None:
@@ -394,7 +389,7 @@ def _agreement_visible(public_id: str, user) -> Agreement:
 
 
 def _accept_data(request, public_id: str, serializer_class) -> dict:
-    data = _parsed(serializer_class, request.data)
+    data = parsed(serializer_class, request.data)
     data["quote"] = _quote(public_id, request.user)
     provider_id = data.pop("provider", None)
     data["provider"] = None
@@ -436,7 +431,7 @@ class OfferCollectionApi(APIView):
         "a price in integer cents. Signed by the publisher's DID with the policy's digest.",
     )
     def post(self, request):
-        data = _parsed(DataOfferInput, request.data)
+        data = parsed(DataOfferInput, request.data)
         dataset = catalogue_selectors.dataset_get(public_id=data.pop("dataset"), user=request.user)
         transformation_id = data.pop("transformation", None)
         transformation = None
@@ -507,7 +502,7 @@ class QuoteCreateApi(APIView):
     )
     def post(self, request, public_id: str):
         offer = _offer(public_id)
-        data = _parsed(DataQuoteInput, request.data)
+        data = parsed(DataQuoteInput, request.data)
         distribution = None
         if data.get("distribution"):
             distribution = Distribution.objects.filter(public_id=data["distribution"]).first()
@@ -664,7 +659,7 @@ class AgreementDataApi(APIView):
     )
     def get(self, request, public_id: str):
         agreement = access.agreement_get_for_consumer(public_id=public_id, user=request.user)
-        query = _parsed(ContractDataQueryInput, request.query_params)
+        query = parsed(ContractDataQueryInput, request.query_params)
         stream = access.delivery_open(
             agreement=agreement,
             user=request.user,
@@ -726,7 +721,7 @@ class DeliveryCollectionApi(APIView):
 
 def _delivery_data(request, public_id: str, delivery_id: str, serializer_class) -> dict:
     agreement = access.agreement_get_for_consumer(public_id=public_id, user=request.user)
-    data = _parsed(serializer_class, request.data)
+    data = parsed(serializer_class, request.data)
     data["delivery"] = access.delivery_get_for_consumer(agreement=agreement, public_id=delivery_id)
     return data
 
@@ -787,7 +782,7 @@ class ProvenanceApi(APIView):
     )
     def post(self, request, public_id: str):
         dataset = catalogue_selectors.dataset_get(public_id=public_id, user=request.user)
-        ids = _parsed(DataProvenanceInput, request.data)["agreements"]
+        ids = parsed(DataProvenanceInput, request.data)["agreements"]
         agreements = list(Agreement.objects.filter(public_id__in=ids, consumer=request.user))
         if len(agreements) != len(set(ids)):
             raise InvalidInput(_("Unknown agreement."))
@@ -829,7 +824,7 @@ class ConsentDecideApi(APIView):
     )
     def post(self, request, public_id: str):
         consent = consents.consent_get_for_subject(public_id=public_id, user=request.user)
-        give = _parsed(DataDecisionInput, request.data)["decision"] == "give"
+        give = parsed(DataDecisionInput, request.data)["decision"] == "give"
         consent = consents.consent_decide(consent=consent, user=request.user, give=give)
         return Response(DataConsentOutput(consent).data)
 
@@ -903,7 +898,7 @@ class PurgeAckApi(APIView):
         "resident's wallet shows it acknowledged.",
     )
     def post(self, request, public_id: str):
-        data = _parsed(SignatureFields, request.data)
+        data = parsed(SignatureFields, request.data)
         created_at, signature = _signed(data)
         data["purge"] = wallet.purge_get_for_consumer(public_id=public_id, user=request.user)
         purge = action_execute(
@@ -991,7 +986,7 @@ class InvoicePaySepaApi(APIView):
         "hand to your bank; its SHA-256 is signed on the ledger.",
     )
     def post(self, request, public_id: str):
-        data = _parsed(DataSepaInput, request.data)
+        data = parsed(DataSepaInput, request.data)
         payment = billing.invoice_pay_sepa(
             invoice=_invoice(request, public_id), by=request.user, **data
         )
@@ -1076,7 +1071,7 @@ class BalanceTopUpApi(APIView):
     )
     def post(self, request, slug: str):
         city = city_selectors.city_get(slug)
-        data = _parsed(DataTopUpInput, request.data)
+        data = parsed(DataTopUpInput, request.data)
         identity = Identity.objects.select_related("user").filter(did=data["consumer_did"]).first()
         if identity is None:
             raise InvalidInput(_("No account holds this DID."))
