@@ -13,6 +13,8 @@ api_v1 = [
     path("marketplace/", include(("marketplace.api", "marketplace_api"))),
     path("impact/simulation/", include(("impact.simulation.api", "impact_simulation_api"))),
     path("impact/", include(("impact.api", "impact_api"))),
+    path("witnesses/", include(("witnesses.api_urls", "witnesses_api"))),
+    path("cooperative/", include(("cooperative.api_urls", "cooperative_api"))),
 ]
 
 urlpatterns = [
@@ -28,6 +30,8 @@ urlpatterns = [
     path("c/<slug:slug>/data/", include("marketplace.data.catalogue_urls")),  # data catalogue
     path("c/<slug:slug>/impact/scenarios/", include("impact.simulation.urls")),
     path("c/<slug:slug>/impact/", include("impact.urls")),  # impact pages of a city
+    path("witnesses/", include("witnesses.urls")),  # cities witnessing each other
+    path("cooperative/", include("cooperative.urls")),  # the operator's own governance
     path("c/", include("governance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "governance",
     "marketplace",
     "impact",
+    "witnesses",
+    "cooperative",
     "smartb",
 ]
 

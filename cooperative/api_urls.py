@@ -1,0 +1,3 @@
+"""REST API of the cooperative app."""
+
+urlpatterns: list = []

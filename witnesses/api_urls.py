@@ -1,0 +1,3 @@
+"""REST API of the witnesses app."""
+
+urlpatterns: list = []
