@@ -35,7 +35,6 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from governance import permissions as gov_permissions
 from governance import selectors as gov_selectors
-from governance.models import Membership, MembershipStatus
 from governance.selectors import Money
 from ledger.errors import LedgerError
 from marketplace.models import Provider
@@ -53,7 +52,7 @@ from .models import (
     Quote,
 )
 from .offer_forms import AcceptForm, OfferForm, QuoteForm
-from .permissions import can_manage_dataset
+from .permissions import can_manage_dataset, can_request_access, can_see_agreement
 from .services import access, contracts, wallet
 
 AGREEMENTS_SHOWN = 200
@@ -83,25 +82,6 @@ def _city_context(request, city, **extra) -> dict:
         "viewer_is_staff": gov_permissions.is_staff_membership(viewer),
         **extra,
     }
-
-
-# --- who may do what on these pages ----------------------------------------------------------
-
-
-def can_request_access(user, city) -> bool:
-    """An approved member of the offer's city, in any college, asks for data; the services
-    then refuse the dataset's own publisher."""
-    return (
-        user.is_authenticated
-        and Membership.objects.filter(
-            city=city, user=user, status=MembershipStatus.APPROVED
-        ).exists()
-    )
-
-
-def can_see_agreement(user, agreement: Agreement) -> bool:
-    """Its consumer, or the dataset's publisher."""
-    return agreement.consumer_id == user.pk or can_manage_dataset(user, agreement.dataset)
 
 
 # --- reads ----------------------------------------------------------------------------------

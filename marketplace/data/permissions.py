@@ -11,7 +11,7 @@ from __future__ import annotations
 from governance.models import City, CollegeKind, Membership, MembershipStatus
 
 from ..permissions import is_operator, owns_provider
-from .models import Dataset, DatasetStatus, FieldMapping, Ontology, PublisherKind
+from .models import Agreement, Dataset, DatasetStatus, FieldMapping, Ontology, PublisherKind
 
 CURATORS_SLUG = "curators"
 
@@ -126,3 +126,19 @@ def can_curate_mapping(user, mapping: FieldMapping) -> bool:
         and not can_manage_dataset(user, dataset)
         and is_curator(user, dataset.city)
     )
+
+
+def can_request_access(user, city: City) -> bool:
+    """An approved member of the offer's city, in any college, asks for data; the services
+    then refuse the dataset's own publisher."""
+    return (
+        _signed_in(user)
+        and Membership.objects.filter(
+            city=city, user=user, status=MembershipStatus.APPROVED
+        ).exists()
+    )
+
+
+def can_see_agreement(user, agreement: Agreement) -> bool:
+    """Its consumer, or the dataset's publisher."""
+    return agreement.consumer_id == user.pk or can_manage_dataset(user, agreement.dataset)
