@@ -60,6 +60,12 @@ messages: install
 bench: install
 	$(PY) bench/ledger.py
 
+# Mixed load on gunicorn + PostgreSQL + a Celery worker (bench/README.md): needs PostgreSQL
+# and Redis (DB 12) on 127.0.0.1, creates and drops its own database smartb_load.
+.PHONY: bench-load
+bench-load: install
+	$(PY) bench/load.py
+
 worker: install
 	$(VENV)/bin/celery -A smartb worker --loglevel=INFO
 
