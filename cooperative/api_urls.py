@@ -1,3 +1,3 @@
-"""REST API of the cooperative app."""
+"""REST API of the cooperative app, mounted at /api/v1/cooperative/ (namespace cooperative_api)."""
 
-urlpatterns: list = []
+from .api import urlpatterns  # noqa: F401

@@ -34,7 +34,7 @@ from rest_framework.views import APIView
 
 from identity.api import EntryRef, PreparedOutput, SignatureFields
 from identity.signed_actions import action_execute, action_prepare, prepared_as_dict
-from smartb.api import parsed
+from smartb.api import ErrorOutput, answers, parsed  # noqa: F401 (re-exported to the apps)
 
 from . import permissions, selectors, services
 from .actions import CastVote, platform_signer
@@ -99,27 +99,6 @@ def _entry_ref(entry, chain_slug: str | None = None) -> dict:
 
 
 # --- output serializers ------------------------------------------------------------------
-
-ErrorOutput = inline_serializer(
-    "ApiError",
-    {
-        "error": inline_serializer(
-            "ApiErrorBody",
-            {
-                "code": serializers.CharField(help_text="stable, e.g. not_allowed, vote_closed"),
-                "message": serializers.CharField(help_text="in the caller's language"),
-                "details": serializers.JSONField(
-                    required=False, help_text="the invalid fields, on a 400"
-                ),
-            },
-        )
-    },
-)
-
-
-def answers(ok_status: int, ok, *error_statuses: int) -> dict:
-    """An operation's responses: its success and the JSON error body for each refusal."""
-    return {ok_status: ok, **{code: ErrorOutput for code in error_statuses}}
 
 
 @extend_schema_field(EntryRef)

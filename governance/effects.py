@@ -45,6 +45,11 @@ def register_kind(kind: str, *, validate: Callable[..., dict], execute: Callable
     _HANDLERS[kind] = KindHandler(validate=validate, execute=execute)
 
 
+def registered_kinds() -> set[str]:
+    """The kinds other apps registered: rules may name them among `proposers`."""
+    return set(_HANDLERS)
+
+
 def handler_for(kind: str) -> KindHandler | None:
     return _HANDLERS.get(kind)
 

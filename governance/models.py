@@ -13,8 +13,25 @@ from django.utils.translation import gettext_lazy as _
 from identity.models import new_public_id
 
 
+class CityManager(models.Manager):
+    """Cities only: the operator's own governance body (`is_network_body`) is left out of
+    every city list, page, API and export."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(is_network_body=False)
+
+
+class AllBodiesManager(models.Manager):
+    """Every row, the operator's cooperative included (`City.all_bodies`)."""
+
+
 class City(models.Model):
-    """A sub-network: its own chain, colleges, rules, treasury and pages under /c/<slug>/."""
+    """A sub-network: its own chain, colleges, rules, treasury and pages under /c/<slug>/.
+
+    One row may instead be the operator's own cooperative governance (`is_network_body`,
+    bound to the network chain, see the `cooperative` app): it reuses colleges, rules,
+    proposals, ballots and tallies, and `City.objects` never returns it
+    (`City.all_bodies` does)."""
 
     slug = models.SlugField(_("slug"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -26,6 +43,10 @@ class City(models.Model):
     postal_codes = models.JSONField(_("postal codes"), default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     independent_at = models.DateTimeField(null=True, blank=True)
+    is_network_body = models.BooleanField(default=False, editable=False)
+
+    objects = CityManager()
+    all_bodies = AllBodiesManager()
 
     class Meta:
         ordering = ["name"]
@@ -40,6 +61,11 @@ class CollegeKind(models.TextChoices):
     PROVIDERS = "providers", _("providers")
     MUNICIPALITY = "municipality", _("municipality")
     OTHER = "other", _("other")
+    # The colleges of the operator's cooperative (`cooperative` app).
+    DATA_PROVIDERS = "data_providers", _("providers of data and services")
+    CLIENTS = "clients", _("clients")
+    OPERATORS = "operators", _("service operators")
+    INVESTORS = "investors", _("investors")
 
 
 class College(models.Model):

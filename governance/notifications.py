@@ -69,6 +69,8 @@ def site_url(path: str) -> str:
 
 
 def proposal_url(proposal: Proposal) -> str:
+    if proposal.city.is_network_body:  # the operator's cooperative has its own pages
+        return site_url(reverse("cooperative:proposal", kwargs={"public_id": proposal.public_id}))
     return site_url(
         reverse(
             "governance:proposal_detail",

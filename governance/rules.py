@@ -13,12 +13,19 @@ A rules document:
 
 `revenue_split_percent` says how the treasury shares fee revenue (sum 100). Rules adopted
 before it existed lack it; `revenue_split` then gives the default.
+
+`validators` (optional) is the city chain's validator set: `{"members": [did:key, ...],
+"quorum": k}` with k above half the members. Adopting rules that change it records the new
+set on the chain, in force from the block after the one that seals the change
+(`ledger.validators.validator_set_schedule`). Without it the chain keeps its set (at first
+the platform validator alone).
 """
 
 from __future__ import annotations
 
 import copy
 
+from .effects import registered_kinds
 from .errors import InvalidRules
 
 DEFAULT_COLLEGES = [
@@ -100,7 +107,9 @@ def validate_rules(rules: dict, *, college_slugs: set[str]) -> dict:
     if low > high:
         raise InvalidRules("the minimum voting period exceeds the maximum")
     proposers = clean.get("proposers")
-    if not isinstance(proposers, dict) or set(proposers) - set(ALL_KINDS):
+    # Kinds another app registered (governance.effects) may be proposed too.
+    known_kinds = set(ALL_KINDS) | registered_kinds()
+    if not isinstance(proposers, dict) or set(proposers) - known_kinds:
         raise InvalidRules("proposers maps proposal kinds to college slugs")
     for kind, slugs in proposers.items():
         if not isinstance(slugs, list) or not set(slugs) <= college_slugs:
@@ -109,7 +118,23 @@ def validate_rules(rules: dict, *, college_slugs: set[str]) -> dict:
         raise InvalidRules("vote_changeable is true or false")
     if "revenue_split_percent" in clean:
         _validate_revenue_split(clean["revenue_split_percent"])
+    if "validators" in clean:
+        clean["validators"] = _validate_validators(clean["validators"])
     return clean
+
+
+def _validate_validators(validators) -> dict:
+    """`{"members": [did:key, ...], "quorum": k}`: distinct DIDs, more than half must sign
+    (so two disjoint quorums can never finalise different blocks at one height)."""
+    from ledger.quorum import InvalidValidatorSet, check_set
+
+    if not isinstance(validators, dict) or set(validators) != {"members", "quorum"}:
+        raise InvalidRules("validators names members (DIDs) and a quorum")
+    try:
+        checked = check_set(validators["members"], validators["quorum"], majority=True)
+    except InvalidValidatorSet as error:
+        raise InvalidRules(f"validators: {error}") from error
+    return checked.as_dict()
 
 
 def _validate_revenue_split(split) -> None:

@@ -20,6 +20,7 @@ from identity.services import credential_issue, credential_revoke, identity_crea
 from ledger.canonical import canonical_json
 from ledger.models import NETWORK_CHAIN_SLUG, Chain, Transaction
 from ledger.services import chain_create, ledger_append
+from smartb.outbox import outbox_enqueue
 
 from .effects import EffectFailed, execute_registered, validate_registered
 from .errors import (
@@ -486,8 +487,7 @@ def proposal_open(
     )
     from .tasks import notify_vote_opened
 
-    opened_id = proposal.pk
-    transaction.on_commit(lambda: notify_vote_opened.delay(opened_id))
+    outbox_enqueue(notify_vote_opened, proposal.pk)
     return proposal
 
 
@@ -665,13 +665,11 @@ def proposal_close(*, proposal: Proposal, now: datetime | None = None) -> Propos
     )
     from .tasks import notify_proposal_closed
 
-    closed_id = proposal.pk
-    transaction.on_commit(lambda: notify_proposal_closed.delay(closed_id))
+    outbox_enqueue(notify_proposal_closed, proposal.pk)
     if proposal.status == ProposalStatus.ACCEPTED:
         from .tasks import execute_proposal
 
-        proposal_id = proposal.pk
-        transaction.on_commit(lambda: execute_proposal.delay(proposal_id))
+        outbox_enqueue(execute_proposal, proposal.pk)
     return proposal
 
 
@@ -736,7 +734,18 @@ def _amend_rules(proposal: Proposal) -> dict:
             "proposal": proposal.public_id,
         },
     )
-    return {"effect": "rules_adopted", "version": version.version}
+    effect = {"effect": "rules_adopted", "version": version.version}
+    if "validators" in rules and rules["validators"] != current.rules.get("validators"):
+        from ledger.validators import validator_set_schedule
+
+        change = validator_set_schedule(
+            chain=city.chain,
+            members=rules["validators"]["members"],
+            quorum=rules["validators"]["quorum"],
+            actor=city.identity,
+        )
+        effect["validators_from_height"] = change.effective_height
+    return effect
 
 
 def _fund_project(proposal: Proposal) -> dict:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from identity.notifications import daily_digests_send, notifications_send
+from smartb.outbox import OutboxTask, fault_pause
 
 from .models import Proposal, ProposalStatus
 from .notifications import (
@@ -32,13 +34,19 @@ def close_due_proposals() -> list[str]:
     closed = []
     for proposal in due_proposals():
         try:
-            closed.append(proposal_close(proposal=proposal).public_id)
+            # The close and the tasks it owes (outbox rows) commit together, or not at all
+            # when the worker dies here: the redelivered task closes it then, once.
+            with transaction.atomic():
+                closed.append(proposal_close(proposal=proposal).public_id)
+                fault_pause("governance.tasks.close_due_proposals")
         except Exception:
             logger.exception("closing proposal %s failed; retried at the next run", proposal.pk)
     return closed
 
 
-@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@shared_task(
+    bind=True, base=OutboxTask, autoretry_for=(Exception,), retry_backoff=True, max_retries=5
+)
 def execute_proposal(self, proposal_id: int) -> str | None:
     proposal = Proposal.objects.filter(pk=proposal_id).first()
     if proposal is None:
@@ -46,7 +54,14 @@ def execute_proposal(self, proposal_id: int) -> str | None:
     return proposal_execute(proposal=proposal).status
 
 
-@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@shared_task(
+    bind=True,
+    base=OutboxTask,
+    outbox_atomic=False,  # one transaction per e-mail (identity.notifications)
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def notify_vote_opened(self, proposal_id: int) -> int:
     """E-mail the electorate that the vote is open. Returns the e-mails sent now."""
     proposal = Proposal.objects.select_related("city").filter(pk=proposal_id).first()
@@ -61,7 +76,14 @@ def notify_vote_opened(self, proposal_id: int) -> int:
     )
 
 
-@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@shared_task(
+    bind=True,
+    base=OutboxTask,
+    outbox_atomic=False,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def notify_proposal_closed(self, proposal_id: int) -> int:
     """E-mail the voters the outcome. Returns the e-mails sent now."""
     proposal = Proposal.objects.select_related("city").filter(pk=proposal_id).first()

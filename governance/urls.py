@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import budget_pages, views
+from . import budget_pages, validator_pages, views
 
 app_name = "governance"
 
@@ -30,6 +30,7 @@ urlpatterns = [
     path("<slug:slug>/my-votes/", views.my_votes, name="my_votes"),
     path("<slug:slug>/treasury/", views.treasury, name="treasury"),
     path("<slug:slug>/admin/", views.admin_portal, name="admin"),
+    path("<slug:slug>/admin/validators/", validator_pages.validators, name="admin_validators"),
     path(
         "<slug:slug>/admin/memberships/<str:public_id>/approve/",
         views.membership_approve,

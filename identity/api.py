@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ledger.didkey import InvalidDid, did_from_public_key, public_key_from_did
+from smartb.api import answers
 
 from . import selectors
 from .actions import AttestDocument, RegisterSelfCustodyKey
@@ -91,6 +92,11 @@ def entry_ref(entry) -> dict:
     return {"chain": entry.chain.slug, "index": entry.index, "tx_hash": entry.tx_hash}
 
 
+# A signed action's refusals: bad input or signature (400), no token (401), not your DID
+# (403), no such chain (404), already done or replayed (409).
+SIGNED_ACTION_ERRORS = (400, 401, 403, 404, 409)
+
+
 def signed_action_endpoints(
     *, route: str, name: str, action: SignedAction, input_class, present, tag: str
 ):
@@ -102,7 +108,7 @@ def signed_action_endpoints(
 
         @extend_schema(
             request=input_class,
-            responses=PreparedOutput,
+            responses=answers(200, PreparedOutput, *SIGNED_ACTION_ERRORS),
             tags=[tag],
             operation_id=f"{name}_prepare",
             description="Answer the canonical transaction bytes a self-custody client signs.",
@@ -118,7 +124,7 @@ def signed_action_endpoints(
 
         @extend_schema(
             request=submit_class,
-            responses={201: dict},
+            responses=answers(201, dict, *SIGNED_ACTION_ERRORS),
             tags=[tag],
             operation_id=name,
             description="Perform the action and append its transaction: signed by the "
@@ -162,12 +168,16 @@ class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        responses=inline_serializer(
-            "Me",
-            {
-                "account": serializers.CharField(),
-                "identities": serializers.ListField(child=serializers.DictField()),
-            },
+        responses=answers(
+            200,
+            inline_serializer(
+                "Me",
+                {
+                    "account": serializers.CharField(),
+                    "identities": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            401,
         ),
         tags=["identity"],
     )
@@ -191,9 +201,13 @@ class CredentialVerifyApi(APIView):
 
     @extend_schema(
         request=CredentialVerifyInput,
-        responses=inline_serializer(
-            "CredentialVerification",
-            {"verified": serializers.BooleanField(), "reason": serializers.CharField()},
+        responses=answers(
+            200,
+            inline_serializer(
+                "CredentialVerification",
+                {"verified": serializers.BooleanField(), "reason": serializers.CharField()},
+            ),
+            400,
         ),
         tags=["identity"],
         description="Verify a W3C VC 2.0 with an eddsa-jcs-2022 proof, and its revocation "

@@ -8,4 +8,10 @@ class IdentityConfig(AppConfig):
     verbose_name = _("Identity")
 
     def ready(self) -> None:
+        from ledger.signing import register_custodial_resolver
+
         from . import signals  # noqa: F401
+        from .services import custodial_validator_signers
+
+        # Blocks are co-signed by the custodial validators the platform holds keys for.
+        register_custodial_resolver(custodial_validator_signers)

@@ -83,6 +83,13 @@ def identity_owned(*, user: User, did: str) -> Identity:
     return identity
 
 
+def custodial_validator_signers(dids: list[str]) -> dict[str, Identity]:
+    """The custodial identities (live, key held here) among `dids`: the `Signer`s the ledger
+    uses to co-sign blocks for validators whose keys the platform holds."""
+    rows = Identity.objects.filter(did__in=dids, custody=Custody.CUSTODIAL, revoked_at__isnull=True)
+    return {identity.did: identity for identity in rows}
+
+
 def signer_for(identity: Identity) -> Identity:
     if identity.custody != Custody.CUSTODIAL:
         raise NoCustodialKey()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from allauth.account.decorators import reauthentication_required
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -134,8 +135,11 @@ def attest(request):
 
 @login_required
 @require_POST
+@reauthentication_required
 def token_create(request):
-    """A fresh API token (the old one stops working); shown once."""
+    """A fresh API token (the old one stops working); shown once. A token acts for the whole
+    account, so, as for an e-mail change, a session without a recent password proof is sent
+    to re-authenticate first, and the request is carried out after it."""
     Token.objects.filter(user=request.user).delete()
     token = Token.objects.create(user=request.user)
     messages.success(request, _("Your new API token (shown once): %(key)s") % {"key": token.key})

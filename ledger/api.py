@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -10,10 +12,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from smartb.api import ErrorOutput, answers, error_response, parsed
+
 from . import selectors
-from .errors import ProofUnavailable
+from .canonical import canonical_json
+from .checkpoint import note_body
+from .errors import EquivocationDetected, ProofUnavailable
 from .export import block_dict, transaction_dict
 from .receipt_check import receipt_check
+from .signing import checkpoint_origin
+from .validators import block_signature_submit, equivocation_record
 
 
 class ChainOutput(serializers.Serializer):
@@ -48,19 +56,31 @@ class ChainListApi(PublicReadView):
         return Response(ChainOutput(selectors.chain_list(), many=True).data)
 
 
+AWAITING_HEADER = "Smartb-Blocks-Awaiting-Signatures"
+
+
 class CheckpointApi(PublicReadView):
     @extend_schema(
-        responses={(200, "text/plain"): OpenApiTypes.STR, 404: OpenApiTypes.OBJECT},
+        responses={(200, "text/plain"): OpenApiTypes.STR, 400: ErrorOutput, 404: ErrorOutput},
         operation_id="ledger_checkpoint",
-        description="The latest block as a C2SP tlog-checkpoint signed note.",
+        description=(
+            "The latest FINAL block (signed by a quorum of the validators in force at its "
+            "height) as a C2SP tlog-checkpoint signed note, one signature line per validator. "
+            "When later blocks still await signatures, the `Smartb-Blocks-Awaiting-Signatures` "
+            "response header says how many."
+        ),
     )
     def get(self, request, slug: str):
         chain = selectors.chain_get(slug=slug)
-        block = selectors.block_latest(chain=chain)
+        block = selectors.block_latest_final(chain=chain)
         if block is None:
-            raise ProofUnavailable("the chain has no sealed block yet")
+            raise ProofUnavailable("the chain has no final block yet")
         text = selectors.block_checkpoint(block=block, chain_slug=chain.slug)
-        return HttpResponse(text, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+        if block.height != chain.block_count - 1:
+            # Later blocks await their validators' signatures: say so beside the note.
+            response[AWAITING_HEADER] = str(chain.block_count - 1 - block.height)
+        return response
 
 
 BlockOutput = inline_serializer(
@@ -72,17 +92,30 @@ BlockOutput = inline_serializer(
         "root": serializers.CharField(),
         "sealed_at": serializers.CharField(),
         "block_hash": serializers.CharField(),
+        "final": serializers.BooleanField(),
         "signatures": serializers.ListField(child=serializers.DictField()),
+        "validators": serializers.ListField(
+            child=serializers.CharField(), help_text="the validator set in force at this height"
+        ),
+        "quorum": serializers.IntegerField(),
     },
 )
 
 
 class BlockApi(PublicReadView):
-    @extend_schema(responses=BlockOutput, operation_id="ledger_block")
+    @extend_schema(responses=answers(200, BlockOutput, 404), operation_id="ledger_block")
     def get(self, request, slug: str, height: int):
         chain = selectors.chain_get(slug=slug)
         block = selectors.block_get(chain=chain, height=height)
-        return Response({"chain": chain.slug, **block_dict(block)})
+        validator_set = selectors.validator_set_at(chain=chain, height=block.height)
+        return Response(
+            {
+                "chain": chain.slug,
+                **block_dict(block),
+                "validators": list(validator_set.members),
+                "quorum": validator_set.quorum,
+            }
+        )
 
 
 EntryOutput = inline_serializer(
@@ -103,7 +136,7 @@ EntryOutput = inline_serializer(
 
 
 class EntryApi(PublicReadView):
-    @extend_schema(responses=EntryOutput, operation_id="ledger_entry")
+    @extend_schema(responses=answers(200, EntryOutput, 404), operation_id="ledger_entry")
     def get(self, request, slug: str, index: int):
         chain = selectors.chain_get(slug=slug)
         entry = selectors.entry_get(chain=chain, index=index)
@@ -135,7 +168,7 @@ class EntryProofApi(PublicReadView):
         parameters=[
             OpenApiParameter("tree_size", int, description="defaults to the latest block's size")
         ],
-        responses=InclusionOutput,
+        responses=answers(200, InclusionOutput, 400, 404),
         operation_id="ledger_entry_proof",
     )
     def get(self, request, slug: str, index: int):
@@ -168,7 +201,7 @@ class ConsistencyApi(PublicReadView):
             OpenApiParameter("first", int, required=True),
             OpenApiParameter("second", int, required=True),
         ],
-        responses=ConsistencyOutput,
+        responses=answers(200, ConsistencyOutput, 400, 404),
         operation_id="ledger_consistency",
     )
     def get(self, request, slug: str):
@@ -185,14 +218,18 @@ class ReceiptInput(serializers.Serializer):
 class ReceiptVerifyApi(PublicReadView):
     @extend_schema(
         request=ReceiptInput,
-        responses=inline_serializer(
-            "ReceiptVerification",
-            {
-                "holds": serializers.BooleanField(),
-                "reason": serializers.CharField(),
-                "checks": serializers.ListField(child=serializers.DictField()),
-                "recorded_here": serializers.BooleanField(),
-            },
+        responses=answers(
+            200,
+            inline_serializer(
+                "ReceiptVerification",
+                {
+                    "holds": serializers.BooleanField(),
+                    "reason": serializers.CharField(),
+                    "checks": serializers.ListField(child=serializers.DictField()),
+                    "recorded_here": serializers.BooleanField(),
+                },
+            ),
+            400,
         ),
         operation_id="ledger_receipt_verify",
     )
@@ -201,3 +238,294 @@ class ReceiptVerifyApi(PublicReadView):
         serializer.is_valid(raise_exception=True)
         result = receipt_check(serializer.validated_data["receipt"])
         return Response(result)
+
+
+# Validators: the set in force, blocks awaiting signatures, signatures from self-custody
+# validators, equivocation evidence. The signatures authenticate the caller: a validator's
+# Ed25519 key is what these endpoints check, so no account or token is needed.
+
+ValidatorSetOutput = inline_serializer(
+    "ValidatorSet",
+    {
+        "members": serializers.ListField(child=serializers.CharField()),
+        "quorum": serializers.IntegerField(),
+    },
+)
+
+VALIDATOR_CHANGE_FIELDS = {
+    "effective_height": serializers.IntegerField(),
+    "kind": serializers.CharField(),
+    "members": serializers.ListField(child=serializers.CharField()),
+    "quorum": serializers.IntegerField(),
+    "validator": serializers.CharField(),
+    "successor": serializers.CharField(),
+    "entry_index": serializers.IntegerField(),
+}
+
+
+def _change_dict(change) -> dict:
+    return {
+        "effective_height": change.effective_height,
+        "kind": change.kind,
+        "members": list(change.members),
+        "quorum": change.quorum,
+        "validator": change.validator,
+        "successor": change.successor,
+        "entry_index": change.position,
+    }
+
+
+class ValidatorsApi(PublicReadView):
+    @extend_schema(
+        responses=answers(
+            200,
+            inline_serializer(
+                "ChainValidators",
+                {
+                    "chain": serializers.CharField(),
+                    "next_height": serializers.IntegerField(),
+                    "in_force": ValidatorSetOutput,
+                    "scheduled": inline_serializer(
+                        "ValidatorChange", VALIDATOR_CHANGE_FIELDS, many=True
+                    ),
+                    "latest_final_height": serializers.IntegerField(allow_null=True),
+                    "awaiting_heights": serializers.ListField(child=serializers.IntegerField()),
+                    "equivocations": serializers.IntegerField(),
+                },
+            ),
+            404,
+        ),
+        operation_id="ledger_validators",
+        description=(
+            "The validator set in force for the next block, the changes scheduled after it, "
+            "the latest final block and the blocks still awaiting a quorum of signatures."
+        ),
+    )
+    def get(self, request, slug: str):
+        chain = selectors.chain_get(slug=slug)
+        schedule = selectors.chain_schedule(chain=chain)
+        latest = selectors.block_latest_final(chain=chain)
+        return Response(
+            {
+                "chain": chain.slug,
+                "next_height": chain.block_count,
+                "in_force": schedule.at(chain.block_count).as_dict(),
+                "scheduled": [
+                    _change_dict(c) for c in schedule.upcoming(max(chain.block_count, 0))
+                ],
+                "latest_final_height": latest.height if latest else None,
+                "awaiting_heights": [
+                    s.block.height for s in selectors.blocks_awaiting(chain=chain, limit=100)
+                ],
+                "equivocations": chain.equivocations.count(),
+            }
+        )
+
+
+AWAITING_FIELDS = {
+    "height": serializers.IntegerField(),
+    "header": serializers.DictField(),
+    "header_signing_input": serializers.CharField(
+        help_text="base64 of the RFC 8785 canonical header: sign it (Ed25519)"
+    ),
+    "note_signing_input": serializers.CharField(
+        help_text="base64 of the C2SP checkpoint note body: sign it too"
+    ),
+    "key_name": serializers.CharField(),
+    "signed": serializers.IntegerField(),
+    "quorum": serializers.IntegerField(),
+    "missing": serializers.ListField(child=serializers.CharField()),
+}
+
+
+class BlocksAwaitingApi(PublicReadView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "validator", str, description="only the blocks this validator DID may still sign"
+            )
+        ],
+        responses=answers(
+            200, inline_serializer("BlockAwaitingSignatures", AWAITING_FIELDS, many=True), 404
+        ),
+        operation_id="ledger_blocks_awaiting",
+        description="Blocks not final yet, oldest first (at most 100), with the bytes to sign.",
+    )
+    def get(self, request, slug: str):
+        chain = selectors.chain_get(slug=slug)
+        validator = request.query_params.get("validator") or None
+        origin = checkpoint_origin(chain.slug)
+        rows = []
+        for status in selectors.blocks_awaiting(chain=chain, validator=validator):
+            block = status.block
+            header = block.header(chain.slug)
+            note = note_body(origin, block.tree_size, bytes.fromhex(block.root))
+            rows.append(
+                {
+                    "height": block.height,
+                    "header": header,
+                    "header_signing_input": base64.b64encode(canonical_json(header)).decode(),
+                    "note_signing_input": base64.b64encode(note.encode()).decode(),
+                    "key_name": origin,
+                    "signed": status.signed,
+                    "quorum": status.validator_set.quorum,
+                    "missing": status.missing,
+                }
+            )
+        return Response(rows)
+
+
+class BlockSignatureInput(serializers.Serializer):
+    validator = serializers.CharField(max_length=200, help_text="the validator's did:key")
+    header_signature = serializers.CharField(
+        max_length=200, help_text="Ed25519 over header_signing_input, hex or base64"
+    )
+    note_signature = serializers.CharField(
+        max_length=200, help_text="Ed25519 over note_signing_input, hex or base64"
+    )
+    header = serializers.DictField(
+        required=False, help_text="the header signed, when it is not the block's (evidence)"
+    )
+
+
+BlockSignatureOutput = inline_serializer(
+    "BlockSignatureAccepted",
+    {
+        "chain": serializers.CharField(),
+        "height": serializers.IntegerField(),
+        "validator": serializers.CharField(),
+        "created": serializers.BooleanField(),
+        "final": serializers.BooleanField(),
+    },
+)
+
+
+class BlockSignatureApi(PublicReadView):
+    @extend_schema(
+        request=BlockSignatureInput,
+        responses={
+            201: BlockSignatureOutput,
+            200: BlockSignatureOutput,
+            400: ErrorOutput,
+            403: ErrorOutput,
+            404: ErrorOutput,
+            409: ErrorOutput,
+        },
+        operation_id="ledger_block_signature",
+        description=(
+            "A self-custody validator signs a block: 201 when added, 200 when it had signed "
+            "already, 400 when a signature does not verify, 403 when the DID is not in the set "
+            "in force at that height, 409 when it signed another header for the same height "
+            "(equivocation: the evidence is kept and shown on the explorer)."
+        ),
+    )
+    def post(self, request, slug: str, height: int):
+        data = parsed(BlockSignatureInput, request.data)
+        selectors.chain_get(slug=slug)
+        result = block_signature_submit(
+            chain=slug,
+            height=height,
+            validator=data["validator"],
+            header_signature=data["header_signature"],
+            note_signature=data["note_signature"],
+            header=data.get("header"),
+        )
+        if result.evidence is not None:
+            return error_response(
+                "equivocation",
+                EquivocationDetected.default_message,
+                409,
+                details=equivocation_dict(result.evidence),
+            )
+        return Response(
+            {
+                "chain": slug,
+                "height": height,
+                "validator": data["validator"],
+                "created": result.created,
+                "final": result.final,
+            },
+            status=201 if result.created else 200,
+        )
+
+
+class EquivocationInput(serializers.Serializer):
+    chain = serializers.SlugField(max_length=64)
+    validator = serializers.CharField(max_length=200)
+    header_a = serializers.DictField()
+    signature_a = serializers.CharField(max_length=200)
+    header_b = serializers.DictField()
+    signature_b = serializers.CharField(max_length=200)
+
+
+EQUIVOCATION_FIELDS = {
+    "chain": serializers.CharField(),
+    "height": serializers.IntegerField(),
+    "validator": serializers.CharField(),
+    "header_a": serializers.DictField(),
+    "signature_a": serializers.CharField(),
+    "digest_a": serializers.CharField(),
+    "header_b": serializers.DictField(),
+    "signature_b": serializers.CharField(),
+    "digest_b": serializers.CharField(),
+    "entry_index": serializers.IntegerField(allow_null=True),
+}
+EquivocationOutput = inline_serializer("Equivocation", EQUIVOCATION_FIELDS)
+
+
+def equivocation_dict(evidence) -> dict:
+    return {
+        "chain": evidence.chain.slug,
+        "height": evidence.height,
+        "validator": evidence.validator,
+        "header_a": evidence.header_a,
+        "signature_a": evidence.signature_a,
+        "digest_a": evidence.digest_a,
+        "header_b": evidence.header_b,
+        "signature_b": evidence.signature_b,
+        "digest_b": evidence.digest_b,
+        "entry_index": evidence.entry.index if evidence.entry_id else None,
+    }
+
+
+class EquivocationApi(PublicReadView):
+    @extend_schema(
+        request=EquivocationInput,
+        responses={
+            201: EquivocationOutput,
+            200: EquivocationOutput,
+            400: ErrorOutput,
+            403: ErrorOutput,
+            404: ErrorOutput,
+        },
+        operation_id="ledger_equivocation_submit",
+        description=(
+            "Evidence that a validator signed two different headers for one height: both "
+            "signatures must verify with its key. 201 when new, 200 when already kept."
+        ),
+    )
+    def post(self, request):
+        data = parsed(EquivocationInput, request.data)
+        selectors.chain_get(slug=data["chain"])
+        evidence, created = equivocation_record(
+            chain=data["chain"],
+            validator=data["validator"],
+            header_a=data["header_a"],
+            signature_a=data["signature_a"],
+            header_b=data["header_b"],
+            signature_b=data["signature_b"],
+        )
+        return Response(equivocation_dict(evidence), status=201 if created else 200)
+
+
+class EquivocationListApi(PublicReadView):
+    @extend_schema(
+        responses=answers(
+            200, inline_serializer("EquivocationList", EQUIVOCATION_FIELDS, many=True), 404
+        ),
+        operation_id="ledger_equivocations",
+    )
+    def get(self, request, slug: str):
+        chain = selectors.chain_get(slug=slug)
+        rows = selectors.equivocation_list(chain=chain).select_related("chain", "entry")
+        return Response([equivocation_dict(e) for e in rows])

@@ -61,6 +61,15 @@ def checkpoint_text(body: str, signature_lines: list[str]) -> str:
     return body + "\n" + "".join(signature_lines)
 
 
+def _canonical_b64decode(text: str) -> bytes:
+    """Standard base64 in its one canonical spelling: unused padding bits must be zero, so a
+    note has exactly one text for given bytes (a twin spelling would verify too)."""
+    raw = base64.b64decode(text, validate=True)
+    if base64.b64encode(raw).decode() != text:
+        raise ValueError("non-canonical base64")
+    return raw
+
+
 def parse_checkpoint(text: str) -> Checkpoint:
     """Parse a checkpoint note; raises CheckpointError with the reason."""
     if not isinstance(text, str) or "\n\n" not in text:
@@ -75,7 +84,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
     if not origin or not decimal or (size_text != "0" and size_text[0] == "0"):
         raise CheckpointError("bad origin or tree size line")
     try:
-        root = base64.b64decode(root_text, validate=True)
+        root = _canonical_b64decode(root_text)
     except ValueError as error:
         raise CheckpointError("the root line is not base64") from error
     if len(root) != 32:
@@ -88,7 +97,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
             raise CheckpointError("a signature line starts with an em dash and a space")
         name, _, blob = line[len(SIGNATURE_PREFIX) :].rpartition(" ")
         try:
-            raw = base64.b64decode(blob, validate=True)
+            raw = _canonical_b64decode(blob)
         except ValueError as error:
             raise CheckpointError("a signature is not base64") from error
         if not name or len(raw) < 5:

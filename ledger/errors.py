@@ -68,3 +68,29 @@ class ProofUnavailable(LedgerError):
     code = "proof_unavailable"
     status = 400
     default_message = _("No proof exists for these sizes or this index.")
+
+
+class InvalidValidatorChange(LedgerError):
+    code = "invalid_validator_set"
+    status = 400
+    default_message = _("This validator set or change cannot be recorded.")
+
+
+class NotAValidator(LedgerError):
+    code = "not_a_validator"
+    status = 403
+    default_message = _("This DID is not a validator of the chain at this block height.")
+
+
+class EquivocationDetected(LedgerError):
+    code = "equivocation"
+    status = 409
+    default_message = _(
+        "This validator signed another header for the same height: the evidence is kept."
+    )
+
+
+class InvalidEvidence(LedgerError):
+    code = "invalid_evidence"
+    status = 400
+    default_message = _("This is not evidence of equivocation.")

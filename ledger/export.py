@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from .models import Actor, Block, Chain, Transaction
+from .selectors import genesis_set
 from .signing import checkpoint_origin
 from .timefmt import format_timestamp
 
@@ -35,6 +36,7 @@ def block_dict(block: Block) -> dict:
         "root": block.root,
         "sealed_at": format_timestamp(block.sealed_at),
         "block_hash": block.block_hash,
+        "final": block.final_at is not None,
         "signatures": [
             {
                 "validator": sig.validator,
@@ -111,6 +113,8 @@ def write_bundle(chain: Chain, out: IO[str]) -> dict:
         "validators": [
             {"did": d, "public_key": k} for d, k in sorted(chain_validators(chain).items())
         ],
+        # The chain's first validator set; later ones are the chain's own transactions.
+        "validator_genesis": genesis_set().as_dict(),
     }
     out.write(json.dumps(header, ensure_ascii=False)[:-1])
     counts = {"transactions": 0, "blocks": 0}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import merkle
 from .export import chain_actors, iter_blocks, iter_transactions
 from .models import Chain, MerkleNode
+from .quorum import ValidatorSet
 from .signing import checkpoint_origin, trusted_validators
 from .verification import (
     GENESIS_PREV_HASH,
@@ -23,25 +24,35 @@ class Report:
     transactions: int
     blocks: int
     failure: Failure | None
+    awaiting: list[int] = field(default_factory=list)  # heights short of quorum, not final
 
 
 def verify_chain(
-    chain: Chain, *, validators: dict[str, str] | None = None, workers: int | None = None
+    chain: Chain,
+    *,
+    validators: dict[str, str] | None = None,
+    workers: int | None = None,
+    require_final: bool = False,
 ) -> Report:
-    """Check everything stored for `chain`, blocks sealed only by `validators` (default: the
-    platform validator of these settings)."""
+    """Check everything stored for `chain`. Its first validator set is `validators` (default:
+    the platform validator of these settings), quorum 1; later sets come from the chain's
+    own `ledger.validators.*` transactions, and every block needs a quorum of the set in
+    force at its height (blocks still awaiting signatures are listed in the report, or fail
+    with `require_final`)."""
     validators = trusted_validators() if validators is None else validators
     verifier = ChainVerifier(
         slug=chain.slug,
         origin=checkpoint_origin(chain.slug),
         known_actors=chain_actors(chain),
         workers=default_workers(chain.size) if workers is None else workers,
+        genesis=ValidatorSet(tuple(sorted(validators)), 1),
+        require_final=require_final,
     )
     verifier.keep_nodes = True
     stored = _StoredNodes(chain)
     tx_iter = _checking_nodes(iter_transactions(chain), verifier, stored)
     try:
-        verify_stream(verifier, tx_iter, iter_blocks(chain), validators=validators)
+        verify_stream(verifier, tx_iter, iter_blocks(chain))
         stored.check_rest(verifier)
         if verifier.transactions != chain.size:
             raise VerificationFailed(
@@ -64,8 +75,8 @@ def verify_chain(
                 Failure("the chain head's block count or hash differs from the blocks")
             )
     except VerificationFailed as error:
-        return Report(verifier.transactions, verifier.blocks, error.failure)
-    return Report(verifier.transactions, verifier.blocks, None)
+        return Report(verifier.transactions, verifier.blocks, error.failure, verifier.awaiting)
+    return Report(verifier.transactions, verifier.blocks, None, verifier.awaiting)
 
 
 class _StoredNodes:

@@ -126,6 +126,9 @@ class Block(models.Model):
     root = models.CharField(max_length=64)
     sealed_at = models.DateTimeField()
     block_hash = models.CharField(max_length=64, unique=True)
+    # When a quorum of the validators in force at this height had signed it; null while it
+    # awaits signatures (see ledger.quorum).
+    final_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["chain", "-height"]
@@ -165,3 +168,65 @@ class BlockSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.block_id} by {self.validator}"
+
+
+class ValidatorChange(models.Model):
+    """A recorded change of a chain's validator set, in force from `effective_height`.
+
+    Indexes the chain's own `ledger.validators.set` / `ledger.validators.rotate`
+    transactions (`entry`), which stay the source of truth the verifiers rebuild it from.
+    """
+
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="validator_changes")
+    effective_height = models.BigIntegerField()
+    kind = models.CharField(max_length=40)
+    members = models.JSONField(default=list, blank=True)
+    quorum = models.PositiveSmallIntegerField(default=0)
+    validator = models.CharField(max_length=200, blank=True, default="")
+    successor = models.CharField(max_length=200, blank=True, default="")
+    entry = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["chain", "effective_height", "entry_id"]
+        indexes = [models.Index(fields=["chain", "effective_height"])]
+
+    def __str__(self) -> str:
+        return f"{self.chain_id} {self.kind} from {self.effective_height}"
+
+
+class Equivocation(models.Model):
+    """Evidence that a validator signed two different headers for one height of a chain.
+
+    Both signed headers are kept whole, so anyone can check the evidence again; the ledger
+    transaction (`entry`) records their digests only.
+    """
+
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="equivocations")
+    height = models.BigIntegerField()
+    validator = models.CharField(max_length=200)
+    header_a = models.JSONField()
+    signature_a = models.CharField(max_length=128)
+    digest_a = models.CharField(max_length=64)
+    header_b = models.JSONField()
+    signature_b = models.CharField(max_length=128)
+    digest_b = models.CharField(max_length=64)
+    entry = models.OneToOneField(
+        Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    detected_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["chain", "-height"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain", "validator", "height", "digest_a", "digest_b"],
+                name="equivocation_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(digest_a__lt=models.F("digest_b")),
+                name="equivocation_digests_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain_id}@{self.height} by {self.validator}"

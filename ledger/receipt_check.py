@@ -8,6 +8,8 @@ import re
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from .didkey import public_key_from_did
+from .models import ValidatorChange
 from .receipts import verify_receipt
 from .selectors import entry_by_hash
 from .signing import checkpoint_origin, trusted_validators
@@ -29,14 +31,27 @@ def trusted_checkpoint_keys(chain_slug: str) -> list[tuple[str, bytes, str]]:
 
 def all_checkpoint_keys(*, chain_slugs: list[str]) -> dict[str, list[tuple[str, bytes, str]]]:
     """The checkpoint keys a receipt may be signed by, per chain: the validators this server
-    trusts (from its settings), never whatever key happens to sit in the database."""
+    trusts (from its settings), and the validators each chain's own signed
+    `ledger.validators.*` transactions named since (one query), never whatever key happens to
+    sit in a block signature."""
     validators = trusted_validators()
-    return {
-        slug: [
-            (checkpoint_origin(slug), bytes.fromhex(key), did) for did, key in validators.items()
+    later: dict[str, set[str]] = {}
+    rows = ValidatorChange.objects.filter(chain__slug__in=chain_slugs).values_list(
+        "chain__slug", "members", "successor"
+    )
+    for slug, members, successor in rows:
+        later.setdefault(slug, set()).update(
+            [*(members or []), *([successor] if successor else [])]
+        )
+    keys = {}
+    for slug in chain_slugs:
+        dids = dict(validators)
+        for did in sorted(later.get(slug, ())):
+            dids.setdefault(did, public_key_from_did(did).hex())
+        keys[slug] = [
+            (checkpoint_origin(slug), bytes.fromhex(key), did) for did, key in dids.items()
         ]
-        for slug in chain_slugs
-    }
+    return keys
 
 
 def receipt_check(receipt) -> dict:

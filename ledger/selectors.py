@@ -10,8 +10,9 @@ from django.http import Http404
 from . import merkle
 from .checkpoint import checkpoint_text, note_body
 from .errors import ProofUnavailable
-from .models import Block, Chain, MerkleNode, Transaction
-from .signing import checkpoint_origin
+from .models import Block, Chain, Equivocation, MerkleNode, Transaction, ValidatorChange
+from .quorum import Change, Schedule, ValidatorSet
+from .signing import checkpoint_origin, platform_validator
 
 
 def db_fetch(chain: Chain, keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
@@ -71,6 +72,95 @@ def block_get(*, chain: Chain, height: int) -> Block:
 
 def block_latest(*, chain: Chain) -> Block | None:
     return chain.blocks.prefetch_related("signatures").order_by("-height").first()
+
+
+def block_latest_final(*, chain: Chain) -> Block | None:
+    """The latest block a quorum of its validators signed: the one checkpoints publish."""
+    return (
+        chain.blocks.prefetch_related("signatures")
+        .filter(final_at__isnull=False)
+        .order_by("-height")
+        .first()
+    )
+
+
+def genesis_set() -> ValidatorSet:
+    """The set of a chain that recorded none: the platform validator alone, quorum 1."""
+    return ValidatorSet((platform_validator().did,), 1)
+
+
+def chain_schedule(*, chain: Chain) -> Schedule:
+    """The chain's validator sets: genesis and every recorded change (one query)."""
+    rows = (
+        ValidatorChange.objects.filter(chain=chain)
+        .order_by("effective_height", "entry__index")
+        .values_list(
+            "effective_height",
+            "entry__index",
+            "kind",
+            "members",
+            "quorum",
+            "validator",
+            "successor",
+        )
+    )
+    return Schedule(
+        genesis_set(),
+        [
+            Change(height, index, kind, tuple(members or ()), quorum, validator, successor)
+            for height, index, kind, members, quorum, validator, successor in rows
+        ],
+    )
+
+
+def validator_set_at(*, chain: Chain, height: int) -> ValidatorSet:
+    return chain_schedule(chain=chain).at(height)
+
+
+@dataclass(frozen=True)
+class BlockStatus:
+    """A block with the set in force at its height and how many of them signed it."""
+
+    block: Block
+    validator_set: ValidatorSet
+    signed: int
+
+    @property
+    def final(self) -> bool:
+        return self.block.final_at is not None
+
+    @property
+    def missing(self) -> list[str]:
+        signed = {sig.validator for sig in self.block.signatures.all()}
+        return [did for did in self.validator_set.members if did not in signed]
+
+
+def block_statuses(*, blocks, schedule: Schedule) -> list[BlockStatus]:
+    """Each block's finality, from signatures already prefetched: no query per block."""
+    statuses = []
+    for block in blocks:
+        validator_set = schedule.at(block.height)
+        signed = sum(1 for sig in block.signatures.all() if sig.validator in validator_set)
+        statuses.append(BlockStatus(block, validator_set, signed))
+    return statuses
+
+
+def blocks_awaiting(*, chain: Chain, validator: str | None = None, limit: int = 100) -> list:
+    """Blocks not final yet (oldest first), optionally only those `validator` may still sign."""
+    schedule = chain_schedule(chain=chain)
+    blocks = list(
+        chain.blocks.prefetch_related("signatures")
+        .filter(final_at__isnull=True)
+        .order_by("height")[:limit]
+    )
+    statuses = block_statuses(blocks=blocks, schedule=schedule)
+    if validator is not None:
+        statuses = [s for s in statuses if validator in s.missing]
+    return statuses
+
+
+def equivocation_list(*, chain: Chain, limit: int = 50):
+    return Equivocation.objects.filter(chain=chain).order_by("-height", "-pk")[:limit]
 
 
 def block_containing(*, chain: Chain, index: int) -> Block | None:
@@ -192,7 +282,11 @@ def receipt_for(*, entry: Transaction) -> dict | None:
     None while the transaction waits to be sealed into a block.
     """
     chain = entry.chain
-    block = block_latest(chain=chain)
+    block = block_latest_final(chain=chain)
+    if block is None or block.tree_size <= entry.index:
+        # Not yet in a final block: the latest block that holds it, signed by fewer than a
+        # quorum so far (the pages say it awaits signatures).
+        block = block_latest(chain=chain)
     if block is None or block.tree_size <= entry.index:
         return None
     proof = inclusion_proof(chain=chain, index=entry.index, tree_size=block.tree_size)

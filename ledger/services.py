@@ -36,8 +36,14 @@ from .errors import (
 )
 from .models import NETWORK_CHAIN_SLUG, Actor, Block, BlockSignature, Chain, MerkleNode, Transaction
 from .privacy import assert_no_personal_data
-from .selectors import db_fetch
-from .signing import KeySigner, Signer, checkpoint_origin, platform_validator
+from .selectors import chain_schedule, db_fetch
+from .signing import (
+    KeySigner,
+    Signer,
+    checkpoint_origin,
+    custodial_signers,
+    platform_validator,
+)
 from .timefmt import format_timestamp, parse_timestamp
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,5}$")
@@ -288,10 +294,11 @@ def _append(
         chain.size = start + len(entries)
         chain.save(update_fields=["size"])
     if chain.pending_count >= settings.SMARTB_SEAL_BATCH_SIZE:
+        from smartb.outbox import outbox_enqueue
+
         from .tasks import seal_chain
 
-        chain_id = chain.pk
-        transaction.on_commit(lambda: seal_chain.delay(chain_id))
+        outbox_enqueue(seal_chain, chain.pk)
     return entries
 
 
@@ -322,12 +329,16 @@ def _store_new_nodes(chain: Chain, start: int, leaves: list[bytes]) -> None:
 
 
 def chain_seal(*, chain: Chain | str, validator: KeySigner | None = None) -> Block | None:
-    """Seal the pending transactions into a block signed by the validator.
+    """Seal the pending transactions into a block, signed by every validator the platform
+    can sign for: the platform validator when it belongs to the set in force at the block's
+    height, and the custodial validators (`signing.custodial_signers`). Self-custody
+    validators sign later through the API (`ledger.validators.block_signature_submit`).
 
-    Idempotent: with nothing pending it returns None and writes nothing; a seal that fails
-    halfway rolls back whole, so running it again gives the same chain.
+    The block is final at once when those signatures reach the quorum; otherwise it awaits
+    the others. `validator` replaces the platform validator as the platform's own signer
+    (tests, benchmarks). Idempotent: with nothing pending it returns None and writes nothing;
+    a seal that fails halfway rolls back whole, so running it again gives the same chain.
     """
-    validator = validator or platform_validator()
     with transaction.atomic():
         chain = Chain.objects.select_for_update().get(pk=_chain(chain).pk)
         if chain.size == chain.sealed_size:
@@ -343,19 +354,43 @@ def chain_seal(*, chain: Chain | str, validator: KeySigner | None = None) -> Blo
         )
         header_bytes = canonical_json(block.header(chain.slug))
         block.block_hash = hashlib.sha256(header_bytes).hexdigest()
+        validator_set = chain_schedule(chain=chain).at(block.height)
+        signers = _platform_signers(validator_set, validator)
+        signed = sum(1 for signer in signers if signer.did in validator_set)
+        if signed >= validator_set.quorum:
+            block.final_at = block.sealed_at
         block.save()
         origin = checkpoint_origin(chain.slug)
-        note = note_body(origin, size, bytes.fromhex(block.root))
-        line = signature_line(origin, validator.public_key, validator.sign(note.encode()))
-        BlockSignature.objects.create(
-            block=block,
-            validator=validator.did,
-            key_name=origin,
-            header_signature=validator.sign(header_bytes).hex(),
-            note_signature=line.rstrip("\n").rsplit(" ", 1)[1],
-        )
+        note = note_body(origin, size, bytes.fromhex(block.root)).encode()
+        for signer in signers:
+            BlockSignature.objects.create(
+                **block_signature_fields(signer, header_bytes, note, origin), block=block
+            )
         chain.sealed_size = size
         chain.block_count += 1
         chain.head_block_hash = block.block_hash
         chain.save(update_fields=["sealed_size", "block_count", "head_block_hash"])
     return block
+
+
+def _platform_signers(validator_set, validator: KeySigner | None) -> list[Signer]:
+    """The platform's own validator (or the one given), then the custodial members."""
+    own = validator or platform_validator()
+    signers: list[Signer] = [own] if validator is not None or own.did in validator_set else []
+    others = [did for did in validator_set.members if did != own.did]
+    if others:
+        custodial = custodial_signers(others)
+        signers += [custodial[did] for did in others if did in custodial]
+    return signers
+
+
+def block_signature_fields(signer: Signer, header_bytes: bytes, note: bytes, origin: str) -> dict:
+    """`signer`'s two signatures of a block: over its JCS header and its checkpoint note."""
+    public_key = public_key_from_did(signer.did)
+    line = signature_line(origin, public_key, signer.sign(note))
+    return {
+        "validator": signer.did,
+        "key_name": origin,
+        "header_signature": signer.sign(header_bytes).hex(),
+        "note_signature": line.rstrip("\n").rsplit(" ", 1)[1],
+    }

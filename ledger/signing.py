@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -60,8 +61,8 @@ def platform_validator() -> KeySigner:
 def trusted_validators() -> dict[str, str]:
     """Validator DID -> hex public key of the keys allowed to seal blocks.
 
-    Today the platform's own key; the network issue turns this into a per-city validator set
-    with a quorum, changed by vote.
+    The platform's own key: the genesis set of every chain (quorum 1). A chain's later sets
+    are recorded on the chain itself (`ledger.quorum`, `ledger.validators`).
     """
     validator = platform_validator()
     return {validator.did: validator.public_key.hex()}
@@ -69,3 +70,26 @@ def trusted_validators() -> dict[str, str]:
 
 def checkpoint_origin(chain_slug: str) -> str:
     return f"{settings.SMARTB_LEDGER_ORIGIN}/{chain_slug}"
+
+
+# Resolvers give the custodial Signers the platform holds for some DIDs: `identity` registers
+# one at app-ready, so the ledger can co-sign with custodial validator keys without importing it.
+_CUSTODIAL_RESOLVERS: list[Callable[[list[str]], dict[str, Signer]]] = []
+
+
+def register_custodial_resolver(resolver: Callable[[list[str]], dict[str, Signer]]) -> None:
+    """Add `resolver(dids) -> {did: Signer}` for the DIDs whose keys the platform holds."""
+    if resolver not in _CUSTODIAL_RESOLVERS:
+        _CUSTODIAL_RESOLVERS.append(resolver)
+
+
+def custodial_signers(dids: list[str]) -> dict[str, Signer]:
+    """Signers the platform holds for some of `dids` (self-custody ones are absent)."""
+    found: dict[str, Signer] = {}
+    wanted = list(dids)
+    for resolver in _CUSTODIAL_RESOLVERS:
+        remaining = [did for did in wanted if did not in found]
+        if not remaining:
+            break
+        found.update(resolver(remaining))
+    return found

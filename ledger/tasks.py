@@ -5,11 +5,15 @@ from __future__ import annotations
 from celery import shared_task
 from django.db.models import F
 
+from smartb.outbox import OutboxTask
+
 from .models import Chain
 from .services import chain_seal
 
 
-@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@shared_task(
+    bind=True, base=OutboxTask, autoretry_for=(Exception,), retry_backoff=True, max_retries=5
+)
 def seal_chain(self, chain_id: int) -> int | None:
     """Seal one chain's pending transactions; a retry after a crash finds nothing or the rest."""
     chain = Chain.objects.filter(pk=chain_id).first()

@@ -21,6 +21,7 @@ from . import merkle
 from .canonical import UnsafeJson, jcs_stdlib
 from .checkpoint import key_id, note_body
 from .didkey import InvalidDid, public_key_from_did
+from .quorum import CHANGE_KINDS, Change, InvalidValidatorSet, Schedule, ValidatorSet, parse_change
 
 GENESIS_PREV_HASH = "0" * 64
 
@@ -68,10 +69,22 @@ class ChainVerifier:
         origin: str,
         known_actors: dict[str, str] | None = None,
         workers: int = 0,
+        genesis: ValidatorSet | None = None,
+        require_final: bool = False,
     ):
         """`workers` > 0 checks signatures in that many processes beside this one (Ed25519
-        verification holds the GIL, so threads would not help); 0 checks them inline."""
+        verification holds the GIL, so threads would not help); 0 checks them inline.
+
+        `genesis`: the chain's first validator set. With it, the set in force at every height
+        is rebuilt from the chain's own `ledger.validators.*` transactions and every block
+        needs a quorum of it, except blocks marked `"final": false` (awaiting signatures),
+        which are listed in `awaiting` instead, unless `require_final`. Without it (old
+        callers), one signature from `validators` is enough, as before quorums."""
         self.slug = slug
+        self.schedule = Schedule(genesis) if genesis is not None else None
+        self.require_final = require_final
+        self.awaiting: list[int] = []
+        self._unsealed_changes: list[Change] = []
         self.origin = origin
         self.known_actors = known_actors
         self._keys: dict[str, Ed25519PublicKey | None] = {}
@@ -143,6 +156,14 @@ class ChainVerifier:
         leaf = merkle.leaf_hash(raw)
         if leaf.hex() != tx["leaf_hash"]:
             self._fail("leaf hash does not match its content", index=index)
+        if self.schedule is not None and tx["kind"] in CHANGE_KINDS:
+            try:
+                change = parse_change(
+                    kind=tx["kind"], actor=tx["actor"], payload=tx["payload"], position=index
+                )
+            except InvalidValidatorSet as error:
+                self._fail(f"bad validator change: {error}", index=index)
+            self._unsealed_changes.append(change)
         closed = self.tree.append(leaf)
         if self.keep_nodes:
             self.closed_nodes.extend(closed)
@@ -182,9 +203,12 @@ class ChainVerifier:
         if hashlib.sha256(header_bytes).hexdigest() != block["block_hash"]:
             self._fail("block hash does not match its header", height=height)
         signatures = block.get("signatures") or []
-        if not signatures:
+        awaiting = block.get("final") is False and not self.require_final
+        if not signatures and (self.schedule is None or not awaiting):
             self._fail("block carries no validator signature", height=height)
+        validator_set = self.schedule.at(height) if self.schedule is not None else None
         note = note_body(self.origin, size, root).encode()
+        signed: set[str] = set()
         for signature in signatures:
             did = signature["validator"]
             try:
@@ -193,6 +217,8 @@ class ChainVerifier:
                 self._fail(f"validator {did[:40]} is not a did:key", height=height)
             if validators is not None and validators.get(did) != public_key.hex():
                 self._fail(f"{did} is not a validator of this chain", height=height)
+            if validator_set is not None and did not in validator_set:
+                self._fail(f"{did} is not a validator of this chain at this height", height=height)
             if not _verify(public_key, signature["header_signature"], header_bytes):
                 self._fail(f"header signature of {did} does not verify", height=height)
             blob = _b64(signature["note_signature"])
@@ -201,6 +227,26 @@ class ChainVerifier:
                 self._fail("checkpoint signature names another key", height=height)
             if not _verify(public_key, blob[4:].hex(), note):
                 self._fail(f"checkpoint signature of {did} does not verify", height=height)
+            signed.add(did)
+        if validator_set is not None and len(signed) < validator_set.quorum:
+            if not awaiting:
+                self._fail(
+                    f"signed by {len(signed)} of the {validator_set.size} validators in force, "
+                    f"short of the quorum of {validator_set.quorum}",
+                    height=height,
+                )
+            self.awaiting.append(height)
+        if self.schedule is not None:
+            for change in self._unsealed_changes:
+                if change.effective_height <= height:
+                    self._fail(
+                        f"a validator change taking effect at height {change.effective_height} "
+                        f"is sealed in block {height}: the set in force must sign it first",
+                        index=change.position,
+                        height=height,
+                    )
+                self.schedule.add(change)
+            self._unsealed_changes = []
         self.prev_hash = block["block_hash"]
         self.last_block_size = size
         self.next_height += 1

@@ -22,11 +22,19 @@ def chain_list(request):
 @vary_on_headers("HX-Request")
 def chain_detail(request, slug: str):
     chain = selectors.chain_get(slug=slug)
-    latest = selectors.block_latest(chain=chain)
+    latest = selectors.block_latest_final(chain=chain)
     entries = Paginator(chain.entries.order_by("-index"), 25).get_page(request.GET.get("page"))
+    schedule = selectors.chain_schedule(chain=chain)
+    blocks = selectors.block_list(chain=chain, limit=10)
     context = {
         "chain": chain,
-        "blocks": selectors.block_list(chain=chain, limit=10),
+        "blocks": blocks,
+        "block_statuses": selectors.block_statuses(blocks=blocks, schedule=schedule),
+        "validator_set": schedule.at(chain.block_count),
+        "scheduled_changes": schedule.upcoming(chain.block_count),
+        "equivocations": selectors.equivocation_list(chain=chain, limit=10),
+        "checkpoint_block": latest,
+        "awaiting_count": chain.block_count - 1 - latest.height if latest else chain.block_count,
         "entries": entries,
         "checkpoint": selectors.block_checkpoint(block=latest, chain_slug=chain.slug)
         if latest
@@ -44,12 +52,16 @@ def block_detail(request, slug: str, height: int):
     previous = chain.blocks.filter(height=height - 1).values_list("tree_size", flat=True).first()
     first = previous or 0
     entries = Paginator(selectors.entry_list(chain=chain, start=first, stop=block.tree_size), 50)
+    status = selectors.block_statuses(
+        blocks=[block], schedule=selectors.chain_schedule(chain=chain)
+    )
     return render(
         request,
         "ledger/block_detail.html",
         {
             "chain": chain,
             "the_block": block,
+            "status": status[0],
             "first_index": first,
             "entries": entries.get_page(request.GET.get("page")),
             "checkpoint": selectors.block_checkpoint(block=block, chain_slug=chain.slug),

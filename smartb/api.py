@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.utils import inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,6 +25,29 @@ class BoundedJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply") from None
+
+
+# The error body in the schema (`ApiError`), and an operation's documented answers.
+ErrorOutput = inline_serializer(
+    "ApiError",
+    {
+        "error": inline_serializer(
+            "ApiErrorBody",
+            {
+                "code": serializers.CharField(help_text="stable, e.g. not_allowed, vote_closed"),
+                "message": serializers.CharField(help_text="in the caller's language"),
+                "details": serializers.JSONField(
+                    required=False, help_text="the invalid fields, on a 400"
+                ),
+            },
+        )
+    },
+)
+
+
+def answers(ok_status: int, ok, *error_statuses: int) -> dict:
+    """An operation's responses: its success and the JSON error body for each refusal."""
+    return {ok_status: ok, **{code: ErrorOutput for code in error_statuses}}
 
 
 def parsed(serializer_class, data, **kwargs) -> dict:

@@ -9,10 +9,17 @@
   in with a second factor. Such an account without a TOTP authenticator reaches nothing but
   its setup pages (and logout) until it has one. Every login goes through allauth, where
   the lockout and the MFA step are: Django admin's own login form sends to it.
+- `DatabaseUnavailableMiddleware` (and `server_error`, the 500 handler, for what fails
+  outside a view): a request that loses the database (PostgreSQL restarting, a network cut)
+  answers 503 with a clear message, as a page or as the API's JSON error body, never a 500:
+  its transaction rolled back, so nothing of it was written. The broken connection is closed
+  at the end of the request; with CONN_HEALTH_CHECKS the next request opens a new one.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
 import time
 from urllib.parse import urlencode
 
@@ -22,11 +29,14 @@ from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, SESSION_KEY, logout
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.db.models import Exists, OuterRef, Q
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django_htmx.http import HttpResponseClientRedirect
 
 from governance.models import CollegeKind, Membership, MembershipStatus
@@ -170,3 +180,50 @@ class MfaRequiredMiddleware:
             return HttpResponseClientRedirect(setup_url)
         messages.warning(request, message)
         return HttpResponseRedirect(setup_url)
+
+
+# --- The database is unreachable: 503, never a 500 ------------------------------------------
+
+logger = logging.getLogger(__name__)
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """The 503 answer: JSON under /api/, else a page rendered without the database (no
+    context processors: the user, the session and the messages live in it)."""
+    message = _(
+        "The service is briefly unavailable: nothing was saved. Please try again in a moment."
+    )
+    if request.path_info.startswith("/api/"):
+        body = {"error": {"code": "service_unavailable", "message": message}}
+        response = JsonResponse(body, status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that loses the database answers 503 (see the module's docstring)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if isinstance(exception, DATABASE_ERRORS):
+            logger.warning("database unavailable during %s: %s", request.path, exception)
+            return database_unavailable(request)
+        return None
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """`handler500`: what failed outside a view (a middleware reading the session or the
+    user) because the database is unreachable is a 503 too; anything else the usual 500."""
+    if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+        return database_unavailable(request)
+    return defaults.server_error(request)

@@ -17,6 +17,11 @@ api_v1 = [
     path("cooperative/", include(("cooperative.api_urls", "cooperative_api"))),
 ]
 
+# A URL that matches no route answers JSON under /api/ (the API's error body), HTML elsewhere.
+handler404 = "smartb.views.not_found"
+# The database unreachable outside a view: 503, not 500 (smartb.middleware).
+handler500 = "smartb.middleware.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

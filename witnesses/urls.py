@@ -1,6 +1,13 @@
-"""Pages of the witnesses app."""
+"""Pages of the witnesses app (`/witnesses/`)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "witnesses"
-urlpatterns: list = []
+urlpatterns = [
+    path("<slug:slug>/", views.city_witnesses, name="city"),
+    path("<slug:slug>/add/", views.witness_add, name="add"),
+    path("<slug:slug>/check/", views.witness_check, name="check"),
+    path("<slug:slug>/<str:public_id>/remove/", views.witness_remove, name="remove"),
+]

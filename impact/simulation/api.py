@@ -189,7 +189,13 @@ class SimulationForecastRow(serializers.Serializer):
     forecast = serializers.IntegerField()
     forecast_p5 = serializers.IntegerField()
     forecast_p95 = serializers.IntegerField()
-    certified = serializers.IntegerField()
+    certified = serializers.IntegerField(
+        help_text="approved claims on the same methodology version as the forecast"
+    )
+    certified_other_versions = serializers.IntegerField(
+        help_text="approved claims on other versions of the methodology: not compared"
+    )
+    other_versions = serializers.ListField(child=serializers.IntegerField())
 
 
 class SimulationAttachmentOutput(serializers.Serializer):
@@ -228,6 +234,9 @@ def _impacts(data: dict) -> list[dict]:
 
 
 def _create(request, city: City, revises: Scenario | None) -> Response:
+    # Who may come before what they sent: a non-staff member gets 403, whatever the body.
+    if not is_staff(request.user, city):
+        raise NotAllowed(_("Only this city's municipality staff may do this."))
     data = parsed(SimulationScenarioInput, request.data)
     data["impacts"] = _impacts(data)
     scenario = services.scenario_create(city=city, by=request.user, revises=revises, **data)

@@ -1,5 +1,6 @@
-"""Forms of the impact simulation pages: a scenario with one methodology (each parameter with
-its low / expected / high values), the scenarios to compare, the proposal to attach to."""
+"""Forms of the impact simulation pages: the methodologies a scenario affects, the scenario
+(each parameter of each methodology with its low / expected / high values), the proposal to
+attach to."""
 
 from __future__ import annotations
 
@@ -12,13 +13,44 @@ from governance.models import Proposal
 from ..forms import DecimalText, _english
 from ..models import Methodology
 from .models import InvestmentKind
+from .services import MAX_IMPACTS
 
 VALUES = (("low", _("low")), ("expected", _("expected")), ("high", _("high")))
 
 
+class MethodologiesChoiceForm(forms.Form):
+    """Step one of a scenario: the methodologies the investment affects (one or several, e.g.
+    a cycle lane and a building renovation in one plan); their parameters follow."""
+
+    methodology = forms.ModelMultipleChoiceField(
+        label=_("Methodologies"),
+        queryset=Methodology.objects.none(),
+        to_field_name="public_id",
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick every methodology the investment affects."),
+    )
+
+    def __init__(self, *args, methodologies=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if methodologies is not None:
+            field = self.fields["methodology"]
+            field.queryset = methodologies
+            field.label_from_instance = lambda m: f"{m.title} — {m.indicator.code} (v{m.version})"
+
+    def clean_methodology(self):
+        chosen = list(self.cleaned_data["methodology"])
+        if len(chosen) > MAX_IMPACTS:
+            raise forms.ValidationError(
+                _("A scenario affects from 1 to %(n)s methodologies.") % {"n": MAX_IMPACTS}
+            )
+        return chosen
+
+
 class ScenarioForm(forms.Form):
-    """A planned investment and the low / expected / high values of each parameter of one
-    methodology (per year of full effect). Amounts are typed in euros, kept in cents."""
+    """A planned investment and, for each methodology it affects, the low / expected / high
+    values of each parameter (per year of full effect) and a fallback price. Amounts are
+    typed in euros, kept in cents. Parameter fields are named `<code>__<which>_<parameter>`
+    (a methodology code appears once: only one version of a code is active)."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
     kind = forms.ChoiceField(label=_("Investment"), choices=InvestmentKind.choices)
@@ -39,28 +71,48 @@ class ScenarioForm(forms.Form):
         max_length=400,
         help_text=_("District codes separated by commas; empty for the whole city."),
     )
-    fallback_price_cents = forms.IntegerField(
-        label=_("Price when the market has none (cents per unit)"),
-        required=False,
-        min_value=1,
-    )
 
-    def __init__(self, *args, methodology: Methodology, **kwargs):
+    def __init__(self, *args, methodologies: list[Methodology], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["annual_savings"].required = False
-        self.methodology = methodology
+        self.methodologies = list(methodologies)
         language_en = _english()
-        for parameter in methodology.parameters.all():
-            label = parameter.label_en if language_en else parameter.label_fr
-            for which, which_label in VALUES:
-                self.fields[f"{which}_{parameter.name}"] = DecimalText(
-                    label=f"{label} ({parameter.unit}), {which_label}",
-                    max_length=40,
-                    widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        for methodology in self.methodologies:
+            for parameter in methodology.parameters.all():
+                label = parameter.label_en if language_en else parameter.label_fr
+                for which, which_label in VALUES:
+                    self.fields[self.field_name(methodology, which, parameter.name)] = DecimalText(
+                        label=f"{label} ({parameter.unit}), {which_label}",
+                        max_length=40,
+                        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                    )
+            self.fields[self.field_name(methodology, "fallback", "price_cents")] = (
+                forms.IntegerField(
+                    label=_("Price when the market has none (cents per unit)"),
+                    required=False,
+                    min_value=1,
                 )
+            )
 
-    def parameter_fields(self):
-        return [self[name] for name in self.fields if name.split("_", 1)[0] in dict(VALUES)]
+    @staticmethod
+    def field_name(methodology: Methodology, which: str, name: str) -> str:
+        return f"{methodology.code}__{which}_{name}"
+
+    def groups(self) -> list[dict]:
+        """Per methodology: its parameter fields and its fallback price field (the page
+        shows one fieldset each)."""
+        return [
+            {
+                "methodology": methodology,
+                "fields": [
+                    self[self.field_name(methodology, which, parameter.name)]
+                    for parameter in methodology.parameters.all()
+                    for which, _label in VALUES
+                ],
+                "price": self[self.field_name(methodology, "fallback", "price_cents")],
+            }
+            for methodology in self.methodologies
+        ]
 
     def clean(self):
         data = super().clean()
@@ -72,13 +124,17 @@ class ScenarioForm(forms.Form):
     def scenario_fields(self) -> dict:
         """The keyword arguments of `scenario_create` (without city and author)."""
         data = self.cleaned_data
-        values = {
-            which: {
-                parameter.name: data[f"{which}_{parameter.name}"]
-                for parameter in self.methodology.parameters.all()
+        impacts = []
+        for methodology in self.methodologies:
+            values = {
+                which: {
+                    parameter.name: data[self.field_name(methodology, which, parameter.name)]
+                    for parameter in methodology.parameters.all()
+                }
+                for which, _label in VALUES
             }
-            for which, _label in VALUES
-        }
+            price = data.get(self.field_name(methodology, "fallback", "price_cents"))
+            impacts.append({"methodology": methodology, **values, "fallback_price_cents": price})
         savings = data.get("annual_savings")
         return {
             "title": data["title"],
@@ -91,13 +147,7 @@ class ScenarioForm(forms.Form):
             "districts": [
                 code.strip() for code in data.get("districts", "").split(",") if code.strip()
             ],
-            "impacts": [
-                {
-                    "methodology": self.methodology,
-                    **values,
-                    "fallback_price_cents": data.get("fallback_price_cents"),
-                }
-            ],
+            "impacts": impacts,
         }
 
 
@@ -116,3 +166,19 @@ class AttachForm(forms.Form):
         if proposals is not None:
             self.fields["proposal"].queryset = proposals
         self.fields["proposal"].label_from_instance = lambda proposal: proposal.title
+
+
+class ForecastFilterForm(forms.Form):
+    """Which indicator of the scenario the forecast page shows (all by default)."""
+
+    indicator = forms.ChoiceField(label=_("Indicator"), required=False)
+
+    def __init__(self, *args, scenario, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["indicator"].choices = [("", _("all indicators"))] + [
+            (impact["code"], f"{impact['indicator']} — {impact['code']} v{impact['version']}")
+            for impact in scenario.results["impacts"]
+        ]
+
+    def chosen(self) -> str | None:
+        return (self.cleaned_data.get("indicator") or None) if self.is_valid() else None

@@ -4,7 +4,7 @@ with a proposal."""
 
 from __future__ import annotations
 
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.db.models.functions import ExtractYear
 
 from governance.models import City, MembershipStatus, Proposal, ProposalStatus
@@ -126,46 +126,163 @@ def scenario_compare(*, scenarios: list[Scenario]) -> list[dict]:
     return rows
 
 
-def forecast_vs_certified(*, scenario: Scenario) -> list[dict]:
-    """Per methodology version and year of the schedule: the forecast (expected, P5, P95)
-    and the certified quantity, i.e. approved claims of the city on the SAME methodology
-    version, in the scenario's districts (all, if it names none), counted in the year their
-    period ends. One query for the certified figures."""
-    impacts = list(scenario.impacts.select_related("methodology"))
+def certified_of(*, scenario: Scenario) -> list[dict]:
+    """Approved claims of the scenario's city, in its districts (all, if it names none), on
+    any version of the methodologies it affects, in the years of its schedule (the year
+    their period ends): one row per methodology version, year and district with the summed
+    quantity. One query."""
+    codes = sorted({impact["code"] for impact in scenario.results["impacts"]})
     claims = Claim.objects.filter(
         city_id=scenario.city_id,
         state=ClaimState.APPROVED,
-        methodology_id__in=[impact.methodology_id for impact in impacts],
+        methodology__code__in=codes,
         period_end__year__gte=scenario.start_year,
         period_end__year__lte=scenario.last_year,
     )
     if scenario.districts:
         claims = claims.filter(district_code__in=scenario.districts)
-    certified = {
-        (row["methodology_id"], row["year"]): row["quantity"]
-        for row in claims.annotate(year=ExtractYear("period_end"))
-        .values("methodology_id", "year")
+    return list(
+        claims.annotate(year=ExtractYear("period_end"))
+        .values(
+            "year",
+            "district_code",
+            code=F("methodology__code"),
+            version=F("methodology__version"),
+        )
         .annotate(quantity=Sum("quantity"))
-    }
-    by_public_id = {impact.methodology.public_id: impact.methodology for impact in impacts}
+        .order_by("code", "version", "year", "district_code")
+    )
+
+
+def forecast_vs_certified(*, scenario: Scenario, certified: list[dict] | None = None) -> list[dict]:
+    """Per methodology version and year of the schedule: the forecast (expected, P5, P95)
+    and the certified quantity, i.e. approved claims of the city on the SAME methodology
+    version, in the scenario's districts (all, if it names none), counted in the year their
+    period ends. Claims certified on another version of the same methodology are not added
+    in (another formula or factor): `other_versions` names those versions and
+    `certified_other_versions` sums them, so a reader sees what was left out. `certified`
+    is `certified_of(scenario=...)` when the caller has it already; else one query."""
+    if certified is None:
+        certified = certified_of(scenario=scenario)
+    same, other, versions = {}, {}, {}
+    simulated = _versions_of(scenario)
+    for row in certified:
+        key = (row["code"], row["year"])
+        if (row["code"], row["version"]) in simulated:
+            same[key] = same.get(key, 0) + row["quantity"]
+        else:
+            other[key] = other.get(key, 0) + row["quantity"]
+            versions.setdefault(key, set()).add(row["version"])
     rows = []
     for result in scenario.results["impacts"]:
-        methodology = by_public_id[result["methodology"]]
+        code = result["code"]
         for year in result["years"]:
+            key = (code, year["year"])
             rows.append(
                 {
-                    "methodology": methodology.code,
-                    "methodology_version": methodology.version,
+                    "methodology": code,
+                    "methodology_version": result["version"],
                     "indicator": result["indicator"],
                     "unit": result["unit"],
                     "year": year["year"],
                     "forecast": year["expected"],
                     "forecast_p5": year["p5"],
                     "forecast_p95": year["p95"],
-                    "certified": certified.get((methodology.pk, year["year"]), 0),
+                    "certified": same.get(key, 0),
+                    "certified_other_versions": other.get(key, 0),
+                    "other_versions": sorted(versions.get(key, ())),
                 }
             )
     return rows
+
+
+FORECAST_COLUMNS = [
+    "methodology",
+    "methodology_version",
+    "indicator",
+    "unit",
+    "year",
+    "forecast",
+    "forecast_p5",
+    "forecast_p95",
+    "certified",
+    "certified_other_versions",
+    "other_versions",
+]
+DISTRICT_COLUMNS = ["methodology", "methodology_version", "year", "district", "certified"]
+
+
+def forecast_page(*, scenario: Scenario, indicator: str | None = None) -> dict:
+    """What the forecast-against-certified page shows, per methodology version the scenario
+    affects (or only the one whose code is `indicator`): its rows (`forecast_vs_certified`),
+    the certified quantity per district and year (same version only), and the other versions
+    whose certified claims were left out. `rows` and `districts` are its two CSV tables
+    (`FORECAST_COLUMNS`, `DISTRICT_COLUMNS`). One query."""
+    certified = certified_of(scenario=scenario)
+    rows = forecast_vs_certified(scenario=scenario, certified=certified)
+    simulated = _versions_of(scenario)
+    blocks, district_rows = [], []
+    for result in scenario.results["impacts"]:
+        code, version = result["code"], result["version"]
+        if indicator and code != indicator:
+            continue
+        own = [row for row in rows if row["methodology"] == code]
+        by_district = [
+            row for row in certified if row["code"] == code and row["version"] == version
+        ]
+        districts = sorted({row["district_code"] for row in by_district} | set(scenario.districts))
+        cells = {(row["year"], row["district_code"]): row["quantity"] for row in by_district}
+        grid = [
+            {
+                "year": row["year"],
+                "cells": [cells.get((row["year"], district), 0) for district in districts],
+            }
+            for row in own
+        ]
+        district_rows += [
+            {
+                "methodology": code,
+                "methodology_version": version,
+                "year": row["year"],
+                "district": row["district_code"],
+                "certified": row["quantity"],
+            }
+            for row in by_district
+        ]
+        other_versions = sorted(
+            {
+                row["version"]
+                for row in certified
+                if row["code"] == code and (code, row["version"]) not in simulated
+            }
+        )
+        blocks.append(
+            {
+                "code": code,
+                "version": version,
+                "indicator": result["indicator"],
+                "unit": result["unit"],
+                "rows": own,
+                "forecast_total": sum(row["forecast"] for row in own),
+                "certified_total": sum(row["certified"] for row in own),
+                "other_total": sum(row["certified_other_versions"] for row in own),
+                "other_versions": other_versions,
+                "districts": districts,
+                "grid": grid,
+            }
+        )
+    return {
+        "blocks": blocks,
+        "rows": [row for block in blocks for row in block["rows"]],
+        "districts": district_rows,
+        "indicators": [(r["code"], r["indicator"]) for r in scenario.results["impacts"]],
+    }
+
+
+def _versions_of(scenario: Scenario) -> set[tuple[str, int]]:
+    """The (code, version) of each methodology version the scenario was simulated with (its
+    results say so: they stay true after an import, where public ids are new)."""
+    return {(impact["code"], impact["version"]) for impact in scenario.results["impacts"]}
 
 
 def scenarios_for_proposal(*, proposal: Proposal) -> list[ScenarioAttachment]:

@@ -109,6 +109,40 @@ def _decimals(values: dict[str, str]) -> dict[str, Decimal]:
     return {name: Decimal(text) for name, text in values.items()}
 
 
+def inputs_digest_of(
+    *,
+    title: str,
+    kind: str,
+    cost_cents: int,
+    annual_savings_cents: int,
+    start_year: int,
+    years: int,
+    ramp_years: int,
+    districts: list[str],
+    draws: int,
+    seed: int,
+    impacts: list[dict],
+) -> str:
+    """SHA-256 of a scenario's inputs as the ledger records them: `impacts` are
+    {methodology: public id, low, expected, high, fallback}, the title only as its digest.
+    (A city export recomputes it to check a scenario against its transaction.)"""
+    return sha256_json(
+        {
+            "kind": kind,
+            "cost_cents": cost_cents,
+            "annual_savings_cents": annual_savings_cents,
+            "start_year": start_year,
+            "years": years,
+            "ramp_years": ramp_years,
+            "districts": districts,
+            "draws": draws,
+            "seed": seed,
+            "impacts": impacts,
+            "title": sha256_json({"title": title}),
+        }
+    )
+
+
 @transaction.atomic
 def scenario_create(
     *,
@@ -186,20 +220,18 @@ def scenario_create(
         seed=seed,
     )
     results = engine.simulate(plan, engine_inputs)
-    inputs_digest = sha256_json(
-        {
-            "kind": kind,
-            "cost_cents": cost_cents,
-            "annual_savings_cents": annual_savings_cents,
-            "start_year": start_year,
-            "years": years,
-            "ramp_years": ramp_years,
-            "districts": districts,
-            "draws": draws,
-            "seed": seed,
-            "impacts": inputs,
-            "title": sha256_json({"title": title}),
-        }
+    inputs_digest = inputs_digest_of(
+        title=title,
+        kind=kind,
+        cost_cents=cost_cents,
+        annual_savings_cents=annual_savings_cents,
+        start_year=start_year,
+        years=years,
+        ramp_years=ramp_years,
+        districts=districts,
+        draws=draws,
+        seed=seed,
+        impacts=inputs,
     )
     results_digest = sha256_json(results)
 

@@ -14,4 +14,5 @@ urlpatterns = [
     path("compare.csv", views.scenario_compare_csv, name="compare_csv"),
     path("<str:public_id>/", views.scenario_detail, name="detail"),
     path("<str:public_id>/attach/", views.scenario_attach, name="attach"),
+    path("<str:public_id>/forecast/", views.scenario_forecast, name="forecast"),
 ]

@@ -2,9 +2,11 @@
 without JavaScript.
 
 - approved members: the city's scenarios, a scenario's results (per year and indicator, a
-  server-rendered chart with its table, the ROI with and without the impact value), the
-  comparison of scenarios side by side (table and CSV);
-- municipality staff: build a scenario, attach one to a draft or open proposal.
+  server-rendered chart with its table, the ROI with and without the impact value), its
+  forecast against certified impact (per indicator, year and district, charts, tables and
+  CSV), the comparison of scenarios side by side (charts, table and CSV);
+- municipality staff: build a scenario on one or several methodologies, attach one to a
+  draft or open proposal.
 
 Like the impact pages, an anonymous visitor is sent to log in, anyone else signed in gets
 403; a scenario the viewer may not see is 404, like one that does not exist. A service's
@@ -23,6 +25,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from governance import permissions as gov_permissions
 from governance import selectors as gov_selectors
@@ -31,10 +34,9 @@ from ledger.errors import LedgerError
 
 from .. import permissions
 from .. import selectors as impact_selectors
-from ..forms import MethodologyChoiceForm
 from ..page_selectors import Point, Series
 from . import selectors, services
-from .forms import AttachForm, ScenarioForm
+from .forms import AttachForm, ForecastFilterForm, MethodologiesChoiceForm, ScenarioForm
 
 MAX_COMPARED = 10
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -113,20 +115,20 @@ def scenario_list(request, slug: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def scenario_create(request, slug: str):
-    """Step one chooses the methodology (a GET form), step two gives the investment and the
-    low / expected / high values of its parameters."""
+    """Step one chooses the methodologies (a GET form, one or several), step two gives the
+    investment and the low / expected / high values of each of their parameters."""
     city, viewer = _page(request, slug, staff=True)
     methodologies = impact_selectors.methodology_list()
     source = request.POST if request.method == "POST" else request.GET
-    chooser = MethodologyChoiceForm(
-        {"methodology": source.get("methodology")} if source.get("methodology") else None,
-        methodologies=methodologies,
+    chosen = source.getlist("methodology")
+    chooser = MethodologiesChoiceForm(
+        {"methodology": chosen} if chosen else None, methodologies=methodologies
     )
     form, status = None, 200
     if chooser.is_valid():
-        methodology = chooser.cleaned_data["methodology"]
         form = ScenarioForm(
-            request.POST if request.method == "POST" else None, methodology=methodology
+            request.POST if request.method == "POST" else None,
+            methodologies=chooser.cleaned_data["methodology"],
         )
         if request.method == "POST":
             status = 400
@@ -141,7 +143,7 @@ def scenario_create(request, slug: str):
                 else:
                     messages.success(request, _("Scenario simulated and recorded."))
                     return redirect(_url("detail", city, scenario.public_id))
-    elif request.method == "POST":
+    elif request.method == "POST" or chosen:
         status = 400
     context = _context(request, city, viewer, chooser=chooser, form=form)
     return render(request, "impact/simulation/form.html", context, status=status)
@@ -166,6 +168,47 @@ def scenario_detail(request, slug: str, public_id: str, attach_form=None, status
         attach_form=attach_form if can_attach else None,
     )
     return render(request, "impact/simulation/detail.html", context, status=status)
+
+
+def _forecast_csv(scenario, page: dict, table: str) -> HttpResponse:
+    if table == "districts":
+        columns, rows = selectors.DISTRICT_COLUMNS, page["districts"]
+    else:
+        table, columns, rows = "forecast", selectors.FORECAST_COLUMNS, page["rows"]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"scenario-{scenario.public_id}-v{scenario.version}-{table}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            [
+                _csv_cell(" ".join(map(str, row[c])) if isinstance(row[c], list) else row[c])
+                for c in columns
+            ]
+        )
+    return response
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def scenario_forecast(request, slug: str, public_id: str):
+    """After deployment: the forecast against certified impact (approved claims on the same
+    methodology version, in the scenario's districts), per indicator, year and district;
+    each chart with its table, both tables in CSV (`?format=csv&table=forecast|districts`).
+    `?indicator=<methodology code>` narrows it to one indicator (the HTMX fragment)."""
+    city, viewer = _page(request, slug)
+    scenario = _scenario(request, city, public_id)
+    filters = ForecastFilterForm(request.GET or None, scenario=scenario)
+    page = selectors.forecast_page(scenario=scenario, indicator=filters.chosen())
+    if request.GET.get("format") == "csv":
+        return _forecast_csv(scenario, page, request.GET.get("table", "forecast"))
+    context = _context(request, city, viewer, scenario=scenario, page=page, filters=filters)
+    template = "impact/simulation/forecast.html"
+    if request.htmx:
+        template += "#forecast-figures"
+    return render(request, template, context)
 
 
 @login_required
@@ -198,6 +241,32 @@ def _compared(request, city):
     return selectors.scenario_compare(scenarios=scenarios), ids
 
 
+def _compare_charts(rows: list[dict]) -> list[dict]:
+    """Side by side in pictures: per indicator (and unit), the expected total of each
+    scenario over its schedule; then the expected token value of each scenario. Each chart
+    comes with its table (the same points)."""
+    charts, by_indicator, values = [], {}, {}
+    for row in rows:
+        label = f"{row['title']} (v{row['version']})"
+        key = (row["indicator"], row["unit"])
+        by_indicator.setdefault(key, []).append(Point(label=label, value=row["expected"]))
+        total = values.setdefault(row["scenario"], Point(label=label, value=0))
+        total.value += row["value_cents"]
+    for position, ((indicator, unit), points) in enumerate(by_indicator.items()):
+        title = _("%(indicator)s, expected over the schedule") % {"indicator": indicator}
+        series = Series(key=f"compare-{position}", title=title, unit=unit, points=points)
+        charts.append({"series": series, "chart_id": f"compare-chart-{position}"})
+    series = Series(
+        key="compare-value",
+        title=_("Expected token value"),
+        unit="€",
+        points=list(values.values()),
+        money=True,
+    )
+    charts.append({"series": series, "chart_id": "compare-chart-value"})
+    return charts
+
+
 @login_required
 @require_GET
 def scenario_compare(request, slug: str):
@@ -208,6 +277,7 @@ def scenario_compare(request, slug: str):
         city,
         viewer,
         rows=rows,
+        charts=_compare_charts(rows) if rows else [],
         csv_query="&".join(f"scenarios={public_id}" for public_id in ids),
         max_compared=MAX_COMPARED,
     )

@@ -230,3 +230,83 @@ def _describe(series) -> str:
         "label": biggest.label,
         "value": _value_text(biggest.value, unit=series.unit, is_money=series.money),
     }
+
+
+@register.inclusion_tag("impact/_chart_forecast.html")
+def forecast_chart(rows, chart_id: str, title: str, unit: str):
+    """Forecast against certified impact, one pair of bars per year: the forecast's expected
+    quantity with its P5–P95 range as a whisker, and the certified quantity beside it.
+    `rows` are `forecast_vs_certified` rows of one methodology version."""
+    plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_height = BAR_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    top = nice_ceiling(
+        max([max(r["forecast_p95"], r["forecast"], r["certified"]) for r in rows] + [0])
+    )
+    slot = plot_width / max(len(rows), 1)
+    width = min(slot * 0.35, MAX_BAR_WIDTH / 2)
+    every = max(1, math.ceil(len(rows) / MAX_X_LABELS))
+    base = MARGIN_TOP + plot_height
+
+    def y_of(value: int) -> float:
+        return round(base - plot_height * value / top, 2)
+
+    pairs = []
+    for position, row in enumerate(rows):
+        x = MARGIN_LEFT + position * slot + (slot - 2 * width) / 2
+        forecast, certified = y_of(row["forecast"]), y_of(row["certified"])
+        pairs.append(
+            {
+                "year": row["year"],
+                "forecast_x": round(x, 2),
+                "forecast_y": forecast,
+                "forecast_height": round(base - forecast, 2),
+                "forecast_text": _("%(year)s, forecast: %(value)s (P5–P95: %(p5)s – %(p95)s)")
+                % {
+                    "year": row["year"],
+                    "value": qty(row["forecast"], unit),
+                    "p5": qty(row["forecast_p5"]),
+                    "p95": qty(row["forecast_p95"], unit),
+                },
+                "whisker_x": round(x + width / 2, 2),
+                "whisker_y1": y_of(row["forecast_p5"]),
+                "whisker_y2": y_of(row["forecast_p95"]),
+                "certified_x": round(x + width, 2),
+                "certified_y": certified,
+                "certified_height": round(base - certified, 2),
+                "certified_text": _("%(year)s, certified: %(value)s")
+                % {"year": row["year"], "value": qty(row["certified"], unit)},
+                "label_x": round(x + width, 2),
+                "show_label": position % every == 0,
+            }
+        )
+    ticks = [
+        {"y": y_of(top * step // TICKS), "label": qty(top * step // TICKS)}
+        for step in range(TICKS + 1)
+    ]
+    forecast_total = sum(r["forecast"] for r in rows)
+    certified_total = sum(r["certified"] for r in rows)
+    return {
+        "chart_id": chart_id,
+        "title": title,
+        "unit": unit,
+        "width": WIDTH,
+        "height": BAR_HEIGHT + 20,
+        "pairs": pairs,
+        "bar_width": round(width, 2),
+        "ticks": ticks,
+        "axis_x1": MARGIN_LEFT,
+        "axis_x2": WIDTH - MARGIN_RIGHT,
+        "axis_y": base,
+        "label_y": base + 18,
+        "legend_y": base + 26,
+        "legend_x2": MARGIN_LEFT + 140,
+        "tick_x": MARGIN_LEFT - 6,
+        "description": _(
+            "%(n)s years: forecast %(forecast)s in total, certified %(certified)s so far."
+        )
+        % {
+            "n": len(rows),
+            "forecast": qty(forecast_total, unit),
+            "certified": qty(certified_total, unit),
+        },
+    }

@@ -463,7 +463,11 @@ class OfferPolicyApi(APIView):
 
     @extend_schema(
         parameters=[_param("public_id", "the offer")],
-        responses={200: OpenApiTypes.OBJECT, 401: ErrorOutput, 404: ErrorOutput},
+        responses={
+            (200, "application/ld+json"): OpenApiTypes.OBJECT,
+            401: ErrorOutput,
+            404: ErrorOutput,
+        },
         tags=[TAG],
         operation_id="data_offer_policy",
         description="The offer as ODRL 2.2 JSON-LD (odrl:Offer).",
@@ -620,7 +624,11 @@ class AgreementPolicyApi(APIView):
 
     @extend_schema(
         parameters=[AGREEMENT_PARAM],
-        responses={200: OpenApiTypes.OBJECT, 401: ErrorOutput, 404: ErrorOutput},
+        responses={
+            (200, "application/ld+json"): OpenApiTypes.OBJECT,
+            401: ErrorOutput,
+            404: ErrorOutput,
+        },
         tags=[TAG],
         operation_id="data_agreement_policy",
         description="The agreement as ODRL 2.2 JSON-LD (odrl:Agreement, assigner and assignee "

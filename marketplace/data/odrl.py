@@ -94,8 +94,9 @@ INTEGER_OPERANDS = frozenset({"count", "smartb:records", "smartb:bytes"})
 DURATION_OPERANDS = frozenset({"elapsedTime", "delayPeriod"})
 LEFT_OPERANDS = INTEGER_OPERANDS | DURATION_OPERANDS | {"purpose", "dateTime"}
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_.:\-/#]{1,120}$")
-_DURATION = re.compile(r"^P(?:(\d{1,5})D|(\d{1,4})W)$")
+# \Z, not $: "$" also matches before a final newline ("P30D\n" is no duration).
+_TOKEN = re.compile(r"^[A-Za-z0-9_.:\-/#]{1,120}\Z")
+_DURATION = re.compile(r"^P(?:([0-9]{1,5})D|([0-9]{1,4})W)\Z")
 _RULE_KEYS = {"action", "constraint", "duty", "uid", "target", "assigner", "assignee"}
 _CONSTRAINT_KEYS = {"leftOperand", "operator", "rightOperand", "unit", "uid"}
 _ENVELOPE_KEYS = {"@context", "@type", "uid", "profile", "assigner", "assignee", "target"}
@@ -241,10 +242,11 @@ def _rule(raw: Any, path: str, *, actions: frozenset[str], duties: bool) -> dict
         items = raw["duty"]
         if not isinstance(items, list) or len(items) > MAX_RULES:
             _refuse(f"{path}.duty", _("a list of duties is expected"))
-        clean["duty"] = [
-            _rule(item, f"{path}.duty[{n}]", actions=DUTY_ACTIONS, duties=False)
-            for n, item in enumerate(items)
-        ]
+        if items:  # no duty is no key, as for constraints: the export parses back the same
+            clean["duty"] = [
+                _rule(item, f"{path}.duty[{n}]", actions=DUTY_ACTIONS, duties=False)
+                for n, item in enumerate(items)
+            ]
     return clean
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from xml.etree.ElementTree import ParseError as XmlParseError
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -110,7 +111,10 @@ def pain001(
     )
     try:
         return transfer.export(validate=True)
-    except SepaValidationError:
+    except (SepaValidationError, XmlParseError):
+        # XmlParseError (xmlschema's parse error derives from it): a name or a description
+        # holding a character XML cannot carry (a control character), which sepaxml's
+        # cleaning lets through.
         raise InvalidInput(
             _("The transfer could not be written as a valid SEPA file: check the names and IBANs.")
         ) from None

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from identity.models import User
 from identity.notifications import notifications_send
+from smartb.outbox import OutboxTask
 
 from .models import Agreement, ConsentStatus, PurgeRequest, PurgeStatus
 
@@ -40,7 +42,14 @@ def _wallet_url() -> str:
     return settings.SMARTB_SITE_URL.rstrip("/") + reverse("marketplace_data:wallet")
 
 
-@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@shared_task(
+    bind=True,
+    base=OutboxTask,
+    outbox_atomic=False,  # one transaction per e-mail (identity.notifications)
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def notify_consent_requests(self, agreement_id: int) -> int:
     """E-mail each resident asked for consent under an agreement (once each)."""
     agreement = Agreement.objects.select_related("dataset").filter(pk=agreement_id).first()
@@ -83,9 +92,14 @@ def _purge_notice(purge: PurgeRequest) -> tuple[str, str]:
     return subject, body
 
 
-@shared_task(bind=True, max_retries=None)
+@shared_task(bind=True, base=OutboxTask, max_retries=None)
 def send_purge_request(self, purge_id: int) -> str | None:
-    """Send a purge request to its consumer, again and again until acknowledged."""
+    """Send a purge request to its consumer, again and again until acknowledged.
+
+    One sending (its count and its notice) is one transaction: a worker killed half-way
+    leaves nothing, and the redelivered task makes the same sending again, not the next.
+    The reminder is queued after that commit, as a new task (`self.retry` would raise
+    inside the transaction of the outbox row and undo the sending)."""
     from .services.wallet import purge_attempt
 
     purge = (
@@ -95,18 +109,25 @@ def send_purge_request(self, purge_id: int) -> str | None:
     )
     if purge is None or purge.status == PurgeStatus.ACKNOWLEDGED:
         return None if purge is None else purge.status
-    purge = purge_attempt(purge=purge)
-    if purge.status == PurgeStatus.ACKNOWLEDGED:
-        return purge.status
-    subject, body = _purge_notice(purge)
-    notifications_send(
-        users=[purge.consumer],
-        key=f"data-purge:{purge.public_id}:{purge.attempts}",
-        subject=subject,
-        body=body,
-    )
-    if not self.request.is_eager:
-        raise self.retry(countdown=purge_retry_delay(purge.attempts))
+    with transaction.atomic():
+        purge = purge_attempt(purge=purge)
+        if purge.status == PurgeStatus.ACKNOWLEDGED:
+            return purge.status
+        subject, body = _purge_notice(purge)
+        notifications_send(
+            users=[purge.consumer],
+            key=f"data-purge:{purge.public_id}:{purge.attempts}",
+            subject=subject,
+            body=body,
+        )
+        if not self.request.is_eager:
+            countdown = purge_retry_delay(purge.attempts)
+            # robust: a broker down now loses this reminder only; resend_stale_purges
+            # picks the request up again.
+            transaction.on_commit(
+                lambda: send_purge_request.apply_async(args=[purge_id], countdown=countdown),
+                robust=True,
+            )
     return purge.status
 
 
@@ -125,7 +146,9 @@ def resend_stale_purges() -> int:
     return sent
 
 
-@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+@shared_task(
+    bind=True, base=OutboxTask, autoretry_for=(Exception,), retry_backoff=True, max_retries=5
+)
 def issue_invoice(self, agreement_id: int) -> str | None:
     """Issue the invoice of an agreement's unbilled usage (after a threshold was reached)."""
     from .services.billing import invoice_issue

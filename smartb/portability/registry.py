@@ -22,6 +22,7 @@ _BUILTIN_MODULES = (
     "smartb.portability.ledger_section",
     "smartb.portability.identity_section",
     "smartb.portability.governance_section",
+    "impact.simulation.portability",  # impact scenarios and their attachments to proposals
 )
 
 

@@ -22,6 +22,7 @@ from ledger.models import NETWORK_CHAIN_SLUG, Chain
 from ledger.selectors import block_checkpoint, block_latest
 from ledger.services import chain_seal
 from ledger.signing import checkpoint_origin, trusted_validators
+from ledger.validators import chain_validators_rebuild
 from ledger.verification import VerificationFailed
 from ledger.verify_bundle import verify_bundle
 
@@ -243,6 +244,7 @@ def city_import(
             _refuse_existing(city_slug, chain_slug)
             for section in sections:
                 _guarded(section.importer, ctx, ctx.tables[section.name])
+            chain_validators_rebuild(chain=ctx.chain)
             report = verify_chain(ctx.chain, validators=trusted)
             if report.failure is not None:
                 raise ImportRefused(

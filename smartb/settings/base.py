@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "smartb.middleware.SessionTimeoutMiddleware",
     "smartb.middleware.MfaRequiredMiddleware",
+    "smartb.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "smartb.urls"
@@ -287,9 +288,16 @@ SMARTB_DATA_CREDITOR_IBAN = env("SMARTB_DATA_CREDITOR_IBAN", "FR7630006000011234
 SMARTB_DATA_CREDITOR_BIC = env("SMARTB_DATA_CREDITOR_BIC", "AGRIFRPPXXX")
 
 CELERY_BEAT_SCHEDULE = {
+    # Tasks the broker could not take when their change committed (smartb.outbox).
+    "smartb-relay-outbox": {"task": "smartb.tasks.relay_outbox", "schedule": 60.0},
     "ledger-seal-due-chains": {
         "task": "ledger.tasks.seal_due_chains",
         "schedule": float(SMARTB_SEAL_PERIOD_SECONDS),
+    },
+    # Cities witness each other's checkpoints (fetch, check consistency, cosign).
+    "witnesses-witness-all": {
+        "task": "witnesses.tasks.witness_all",
+        "schedule": 60.0,
     },
     "governance-close-due-proposals": {
         "task": "governance.tasks.close_due_proposals",

@@ -51,10 +51,12 @@ MOVED = "moved"  # 302 anywhere else: the form worked and the page sends the vis
 
 # The namespaces whose every URL needs a row: /c/, /api/v1/governance/, the app store's pages
 # (/c/<slug>/apps/, /c/<slug>/admin/apps/, /apps/provider/, /operator/) and
-# /api/v1/marketplace/, and the APIs of the data marketplace (/api/v1/marketplace/data/ and its
-# contracts under /api/v1/marketplace/) and of impact (/api/v1/impact/, its simulation). The
-# pages of the data marketplace (`marketplace_data`, `data_catalogue`, `data_offers`) and of
-# impact (`impact`) are not covered yet.
+# /api/v1/marketplace/, the APIs of the data marketplace (/api/v1/marketplace/data/ and its
+# contracts under /api/v1/marketplace/) and of impact (/api/v1/impact/, its simulation), and
+# the pages of the data marketplace (/c/<slug>/data/, /c/<slug>/data/offers/, the wallet at
+# /me/data/) and of impact (/c/<slug>/impact/); and the network's (`rows_network.py`): the
+# simulation's pages, the ledger's, the witnesses' and the cooperative's pages and APIs, the
+# profile under /me/ and /api/v1/identity/.
 COVERED_NAMESPACES = (
     "governance",
     "governance_api",
@@ -64,6 +66,19 @@ COVERED_NAMESPACES = (
     "data_contracts_api",
     "impact_api",
     "impact_simulation_api",
+    "data_catalogue",
+    "data_offers",
+    "marketplace_data",
+    "impact",
+    "impact_simulation",
+    "ledger",
+    "ledger_api",
+    "witnesses",
+    "witnesses_api",
+    "cooperative",
+    "cooperative_api",
+    "identity",
+    "identity_api",
 )
 
 Status = int | str
@@ -178,6 +193,16 @@ OWN_AUDIT_TASK = {"public_id": "own_audit_task.public_id"}
 API_AUDIT_TASK_DONE = {"public_id": "audit_task_done.public_id"}
 # ... of the data marketplace and impact: `missing` is the id of no object
 MISSING = {"public_id": "missing"}
+DATASET = {**CITY, "public_id": "dataset.public_id"}  # the staff's, open
+PERSONAL_DATASET = {**CITY, "public_id": "personal_dataset.public_id"}
+FOREIGN_DATASET = {**CITY, "public_id": "foreign_dataset.public_id"}  # annecy's, under bourg
+DATASET_VERSION = {**CITY, "version_id": "dataset_version.public_id"}
+OFFER = {**CITY, "public_id": "offer.public_id"}  # the staff's offer on their dataset
+AGREEMENT = {**CITY, "public_id": "agreement.public_id"}  # the provider's
+CONSENT = {"public_id": "consent.public_id"}  # the resident's, requested
+NEIGHBOUR_CONSENT = {"public_id": "neighbour_consent.public_id"}
+CLAIM = {**CITY, "public_id": "claim.public_id"}  # the resident's, submitted
+DRAFT_CLAIM = {**CITY, "public_id": "draft_claim.public_id"}
 
 # Bodies of the writes: valid, so that only the persona decides the answer.
 RESIDENCY = {"college": "residents", "postal_address": "3 rue des Lilas", "postal_code": "01000"}
@@ -232,6 +257,17 @@ OPERATOR_TASK = {
 }
 CITY_TASK = {**OPERATOR_TASK, "payer": "city", "city": ref("city.slug")}
 RESULT = {"result": "b" * 64}
+TOKEN_TRANSFER = {
+    "recipient": ref("neighbour.identity.did"),
+    "token_class": ref("batch.token_class.code"),
+    "quantity": "1",
+}
+TOKEN_RETIREMENT = {
+    "token_class": ref("batch.token_class.code"),
+    "quantity": "1",
+    "reason": "donation",
+}
+APPROVAL = {"decision": "approve", "recomputed_quantity": "193"}
 NOT_QUALIFIED = {403: "not_qualified"}
 NOT_YOUR_CONSENT = {404: "not_your_consent"}  # the same answer for no consent and another's
 
@@ -283,6 +319,7 @@ GOVERNANCE_ROWS: list[Row] = [
     page("L   200 200 200 200 200 200 200 200 200", "GET", "governance:my_votes", CITY),
     page("200 200 200 200 200 200 200 200 200 200", "GET", "governance:treasury", CITY),
     page("L   403 403 403 403 403 403 200 403 403", "GET", "governance:admin", CITY),
+    page("L   403 403 403 403 403 403 200 403 403", "GET", "governance:admin_validators", CITY),
     page("L   403 403 403 403 403 403 M   403 403", "POST", "governance:membership_approve",
         APPLICANT),
     page("L   403 403 403 403 403 403 M   403 403", "POST", "governance:membership_refuse",
@@ -670,15 +707,15 @@ DATA_AND_IMPACT_API_ROWS: list[Row] = [
     # --- impact_simulation_api ---------------------------------------------------------
     api("401 403 403 403 200 200 200 200 403 403", "GET", "impact_simulation_api:scenarios",
         CITY, {}),
-    api("401 400 400 400 400 400 400 400 400 400", "POST", "impact_simulation_api:scenarios",
-        CITY, note="an empty body"),
+    api("401 403 403 403 403 403 403 400 403 403", "POST", "impact_simulation_api:scenarios",
+        CITY, note="an empty body: who may comes first"),
     api("400 400 400 400 400 400 400 400 400 400", "GET", "impact_simulation_api:compare",
         CITY, {}),
     api("400 400 400 400 400 400 400 400 400 400", "GET", "impact_simulation_api:compare_csv",
         CITY, {}),
     api("404 404 404 404 200 200 200 200 404 404", "GET", "impact_simulation_api:scenario",
         {**CITY, "public_id": "scenario.public_id"}, note="the staff's"),
-    api("401 404 404 404 400 400 400 400 404 404", "POST", "impact_simulation_api:revise",
+    api("401 404 404 404 403 403 403 400 404 404", "POST", "impact_simulation_api:revise",
         {**CITY, "public_id": "scenario.public_id"}, note="the staff's, an empty body"),
     api("404 404 404 404 200 200 200 200 404 404", "GET", "impact_simulation_api:forecast",
         {**CITY, "public_id": "scenario.public_id"}, note="the staff's"),
@@ -689,6 +726,171 @@ DATA_AND_IMPACT_API_ROWS: list[Row] = [
         "impact_simulation_api:proposal_scenarios",
         {**CITY, "public_id": "open.public_id"}, {}),
 ]
+
+# The pages of the data marketplace and of impact, on the same objects. A form posted without
+# JavaScript answers M even when the service refuses (back to the page, with the error as a
+# message: a revoke of a consent never given). "an empty body" checks who gets past the door.
+DATA_AND_IMPACT_PAGE_ROWS: list[Row] = [
+    #     ano for fst app res pro riv sta ope opp
+    # --- data_catalogue: a city's datasets, ontologies and curation (/c/<slug>/data/) -------
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "data_catalogue:catalogue", CITY),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "data_catalogue:dataset_detail",
+        DATASET, note="open"),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "data_catalogue:dataset_detail",
+        PERSONAL_DATASET, note="personal"),
+    page("404 404 404 404 404 404 404 404 404 404", "GET", "data_catalogue:dataset_detail",
+        FOREIGN_DATASET, note="another city's"),
+    page("L   403 403 403 200 200 200 200 403 200", "GET", "data_catalogue:dataset_create", CITY),
+    page("L   403 403 403 400 400 400 400 403 400", "POST", "data_catalogue:dataset_create",
+        CITY, note="an empty body"),
+    page("L   403 403 403 403 403 403 200 403 403", "GET", "data_catalogue:version_create",
+        DATASET, note="the staff's"),
+    page("L   403 403 403 403 403 403 400 403 403", "POST", "data_catalogue:version_create",
+        DATASET, note="the staff's, an empty body"),
+    page("L   404 404 404 404 404 404 404 404 404", "GET", "data_catalogue:version_create",
+        FOREIGN_DATASET, note="another city's"),
+    page("L   403 403 403 403 403 403 200 403 403", "GET", "data_catalogue:mapping_create",
+        DATASET, note="the staff's"),
+    page("L   403 403 403 403 403 403 400 403 403", "POST", "data_catalogue:mapping_create",
+        DATASET, note="the staff's, an empty body"),
+    page("L   403 403 403 403 403 403 200 403 403", "GET", "data_catalogue:version_upload",
+        DATASET_VERSION, note="the staff's"),
+    page("L   403 403 403 403 403 403 400 403 403", "POST", "data_catalogue:version_upload",
+        DATASET_VERSION, note="the staff's, an empty body"),
+    page("L   403 403 403 403 403 403 400 403 403", "POST", "data_catalogue:distribution_link",
+        DATASET_VERSION, note="the staff's, an empty body"),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "data_catalogue:ontology_list", CITY),
+    page("L   403 403 403 200 200 200 200 200 200", "GET", "data_catalogue:ontology_submit", CITY),
+    page("L   403 403 403 400 400 400 400 400 400", "POST", "data_catalogue:ontology_submit",
+        CITY, note="an empty body"),
+    page("404 404 404 404 404 404 404 404 404 404", "GET", "data_catalogue:ontology_detail",
+        {**CITY, **MISSING}, note="no such ontology"),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "data_catalogue:curation_queue", CITY),
+    page("L   403 403 403 403 403 403 M   403 403", "POST", "data_catalogue:curators_open", CITY),
+    page("L   200 200 200 200 200 200 200 200 200", "GET", "data_catalogue:curator_rewards", CITY),
+    page("L   404 404 404 404 404 404 404 404 404", "POST", "data_catalogue:ontology_curate",
+        {**CITY, **MISSING}, {"decision": "accept"}, "no such ontology"),
+    page("L   404 404 404 404 404 404 404 404 404", "POST", "data_catalogue:mapping_curate",
+        {**CITY, **MISSING}, {"decision": "accept"}, "no such link"),
+    # --- data_offers: offers, quotes, agreements (/c/<slug>/data/offers/) -------------------
+    page("L   403 403 403 403 403 403 200 403 403", "GET", "data_offers:offer_create",
+        {**CITY, "dataset_id": "dataset.public_id"}, note="the staff's dataset"),
+    page("L   403 403 403 403 403 403 400 403 403", "POST", "data_offers:offer_create",
+        {**CITY, "dataset_id": "dataset.public_id"}, note="the staff's dataset, an empty body"),
+    page("L   404 404 404 404 404 404 404 404 404", "GET", "data_offers:offer_create",
+        {**CITY, "dataset_id": "foreign_dataset.public_id"}, note="another city's dataset"),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "data_offers:offer_detail", OFFER),
+    page("L   403 403 403 403 403 403 M   403 403", "POST", "data_offers:offer_withdraw",
+        OFFER, note="the staff's"),
+    page("L   403 403 403 M   M   M   403 403 403", "POST", "data_offers:offer_request", OFFER),
+    page("L   404 404 404 404 200 404 404 404 404", "GET", "data_offers:quote_detail",
+        {**CITY, "public_id": "quote.public_id"}, note="the provider's"),
+    page("L   200 200 200 200 200 200 200 200 200", "GET", "data_offers:agreement_list", CITY),
+    page("L   404 404 404 404 200 404 200 404 404", "GET", "data_offers:agreement_detail",
+        AGREEMENT, note="the provider's"),
+    page("L   404 404 404 404 400 404 403 404 404", "POST", "data_offers:agreement_download",
+        AGREEMENT, note="the provider's, no file"),
+    page("L   404 404 404 404 404 404 404 404 404", "POST", "data_offers:purge_acknowledge",
+        {**CITY, **MISSING}, note="no such purge"),
+    # --- marketplace_data: my personal-data wallet (/me/data/) ----------------------------
+    page("L   200 200 200 200 200 200 200 200 200", "GET", "marketplace_data:wallet", NONE),
+    page("L   404 404 404 M   404 404 404 404 404", "POST", "marketplace_data:consent_answer",
+        CONSENT, {"decision": "give"}, "the resident's"),
+    page("L   404 404 404 404 404 404 404 404 404", "POST", "marketplace_data:consent_answer",
+        NEIGHBOUR_CONSENT, {"decision": "give"}, "another resident's"),
+    page("L   404 404 404 M   404 404 404 404 404", "POST", "marketplace_data:consent_revoke",
+        CONSENT, note="the resident's, not given"),
+    page("L   404 404 404 404 404 404 404 404 404", "POST", "marketplace_data:consent_revoke",
+        NEIGHBOUR_CONSENT, note="another resident's"),
+    page("L   404 404 404 200 404 404 404 404 404", "GET", "marketplace_data:consent_receipt",
+        CONSENT, note="the resident's"),
+    page("L   404 404 404 404 404 404 404 404 404", "GET", "marketplace_data:consent_receipt",
+        NEIGHBOUR_CONSENT, note="another resident's"),
+    page("L   200 200 200 200 200 200 200 200 200", "GET", "marketplace_data:gdpr_export", NONE),
+    page("L   200 200 200 200 200 200 200 200 200", "GET", "marketplace_data:account_erase", NONE),
+    page("L   400 400 400 400 400 400 400 400 400", "POST", "marketplace_data:account_erase",
+        NONE, note="an empty body"),
+    # --- impact: claims, portfolios, the market, dashboards (/c/<slug>/impact/) --------------
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "impact:home", CITY),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "impact:catalogue", CITY),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "impact:methodology",
+        {**CITY, "public_id": "claim.methodology.public_id"}),
+    page("L   403 403 403 200 200 200 200 403 403", "GET", "impact:claims", CITY),
+    page("L   403 403 403 200 200 200 200 403 403", "GET", "impact:claim_create", CITY),
+    page("L   403 403 403 400 400 400 400 403 403", "POST", "impact:claim_create",
+        CITY, note="an empty body"),
+    page("L   404 404 404 200 404 404 200 404 404", "GET", "impact:claim_detail",
+        CLAIM, note="the resident's, submitted"),
+    page("L   404 404 404 200 404 404 200 404 404", "GET", "impact:claim_detail",
+        DRAFT_CLAIM, note="the resident's draft"),
+    page("L   404 404 404 M   404 404 403 404 404", "POST", "impact:claim_submit",
+        DRAFT_CLAIM, note="the resident's draft"),
+    page("L   404 404 404 400 404 404 403 404 404", "POST", "impact:evidence_add",
+        DRAFT_CLAIM, note="the resident's draft, an empty body"),
+    page("L   404 404 404 403 404 404 403 404 404", "POST", "impact:claim_verify",
+        CLAIM, APPROVAL, "the resident's, submitted"),
+    page("L   404 404 404 200 404 404 200 404 404", "GET", "impact:evidence_download",
+        {**CITY, "public_id": "evidence.public_id"}, note="the resident's claim's"),
+    page("L   403 403 403 403 403 403 403 403 403", "GET", "impact:queue", CITY),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "impact:credential_verify", CITY),
+    page("400 400 400 400 400 400 400 400 400 400", "POST", "impact:credential_verify",
+        CITY, note="an empty body"),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "impact:credential",
+        {**CITY, "public_id": "batch.credential.public_id"}, note="the resident's batch"),
+    page("L   403 403 403 200 200 200 200 403 403", "GET", "impact:portfolio", CITY),
+    page("L   403 403 403 M   409 409 409 403 403", "POST", "impact:transfer",
+        CITY, TOKEN_TRANSFER, "from my portfolio"),
+    page("L   403 403 403 M   409 409 409 403 403", "POST", "impact:retire",
+        CITY, TOKEN_RETIREMENT, "from my portfolio"),
+    page("L   403 403 403 403 400 400 403 403 403", "POST", "impact:redeem",
+        CITY, note="an empty body"),
+    page("L   403 403 403 M   M   M   M   403 403", "POST", "impact:forward_consent",
+        CITY, note="an empty body"),
+    page("404 404 404 404 404 404 404 404 404 404", "GET", "impact:certificate",
+        {**CITY, **MISSING}, note="no such retirement"),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "impact:market", CITY),
+    page("L   403 403 403 400 400 400 400 403 403", "POST", "impact:offer_create",
+        CITY, note="an empty body"),
+    page("L   403 403 403 404 404 404 404 403 403", "POST", "impact:offer_buy",
+        {**CITY, **MISSING}, note="no such offer"),
+    page("L   403 403 403 404 404 404 404 403 403", "POST", "impact:offer_withdraw",
+        {**CITY, **MISSING}, note="no such offer"),
+    page("L   403 403 403 400 400 400 400 403 403", "POST", "impact:forward_create",
+        CITY, note="an empty body"),
+    page("L   403 403 403 404 404 404 404 403 403", "POST", "impact:forward_cancel",
+        {**CITY, **MISSING}, note="no such order"),
+    page("L   403 403 403 400 400 400 400 403 403", "POST", "impact:merchant_create",
+        CITY, note="an empty body"),
+    page("L   403 403 403 404 404 404 404 403 403", "POST", "impact:merchant_redeem",
+        {**CITY, **MISSING}, note="no such merchant offer"),
+    page("L   403 403 403 404 404 404 404 403 403", "POST", "impact:merchant_close",
+        {**CITY, **MISSING}, note="no such merchant offer"),
+    page("L   403 403 403 400 400 400 400 403 403", "POST", "impact:project_create",
+        CITY, note="an empty body"),
+    page("L   403 403 403 404 404 404 404 403 403", "POST", "impact:project_contribute",
+        {**CITY, **MISSING}, note="no such project"),
+    page("L   403 403 403 404 404 404 404 403 403", "POST", "impact:call_register",
+        {**CITY, **MISSING}, note="no such call"),
+    page("L   403 403 403 403 403 403 200 403 403", "GET", "impact:dashboard", CITY),
+    page("200 200 200 200 200 200 200 200 200 200", "GET", "impact:dashboard_public", CITY),
+    page("L   403 403 403 403 403 403 M   403 403", "POST", "impact:curator_grant",
+        CITY, {"member": ref("neighbour.identity.did")}, "the neighbour"),
+    page("L   403 403 403 403 403 403 400 403 403", "POST", "impact:rate_set",
+        CITY, note="an empty body"),
+    page("L   403 403 403 403 403 403 400 403 403", "POST", "impact:call_create",
+        CITY, note="an empty body"),
+    page("L   403 403 403 403 403 403 404 403 403", "POST", "impact:participation_reward",
+        {**CITY, "public_id": "missing", "membership_id": "resident.public_id"},
+        note="no such call"),
+]
 # fmt: on
 
-ROWS: list[Row] = GOVERNANCE_ROWS + APP_STORE_ROWS + DATA_AND_IMPACT_API_ROWS
+from .rows_network import NETWORK_ROWS  # noqa: E402 (its rows use the helpers above)
+
+ROWS: list[Row] = (
+    GOVERNANCE_ROWS
+    + APP_STORE_ROWS
+    + DATA_AND_IMPACT_API_ROWS
+    + DATA_AND_IMPACT_PAGE_ROWS
+    + NETWORK_ROWS
+)

@@ -16,14 +16,20 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cooperative import models as cooperative
 from governance.models import BudgetProject, Proposal
 from governance.services import proposal_close, proposal_execute, vote_cast
+from impact import models as impact
+from impact.simulation import models as simulation
+from ledger import models as ledger
 from ledger.models import Transaction
+from marketplace.data import models as data
 from marketplace.models import (
     Audit,
     ContractExecution,
@@ -36,6 +42,7 @@ from marketplace.models import (
 )
 from tests.governance.helpers import snapshot
 from tests.governance_api.support import assert_error
+from witnesses import models as witnesses
 
 from .matrix import COVERED_NAMESPACES, LOGIN, MOVED, ROWS, Row
 from .world import (
@@ -92,7 +99,63 @@ def written() -> dict:
                 "pk", "status", "claimant_id", "paid_at", "funding_proposal_id"
             )
         ),
+        **{
+            f"{model._meta.label}": list(model.objects.order_by("pk").values_list("pk", *fields))
+            for model, fields in DATA_AND_IMPACT_TABLES + NETWORK_TABLES
+        },
     }
+
+
+# The data marketplace's and impact's tables its pages write, with the fields a write changes.
+DATA_AND_IMPACT_TABLES = [
+    (data.Dataset, ("status", "title")),
+    (data.DatasetVersion, ()),
+    (data.Distribution, ()),
+    (data.DataUpload, ("status",)),
+    (data.Ontology, ("status",)),
+    (data.FieldMapping, ("status",)),
+    (data.Curation, ()),
+    (data.Offer, ("status",)),
+    (data.Quote, ()),
+    (data.Agreement, ("status",)),
+    (data.Delivery, ()),
+    (data.Consent, ("status",)),
+    (data.PurgeRequest, ("status",)),
+    (impact.Curator, ()),
+    (impact.Claim, ("state",)),
+    (impact.Evidence, ()),
+    (impact.Verification, ()),
+    (impact.Holding, ("state", "portfolio_id")),
+    (impact.Transfer, ()),
+    (impact.Retirement, ()),
+    (impact.RedemptionRate, ()),
+    (impact.Redemption, ()),
+    (impact.SellOffer, ("status",)),
+    (impact.ForwardOrder, ("status",)),
+    (impact.MerchantOffer, ()),
+    (impact.Project, ("status",)),
+    (impact.ParticipationCall, ()),
+    (impact.Participation, ("status",)),
+    (get_user_model(), ("is_active", "email")),  # the wallet's erase
+]
+
+
+# The network's tables (witnessing, the cooperative's shares, the validators' signatures and
+# evidence, a scenario's proposals), with the fields a write changes.
+NETWORK_TABLES = [
+    (witnesses.WitnessRelation, ("removed_at", "last_size", "last_error")),
+    (witnesses.Cosignature, ()),
+    (witnesses.Inconsistency, ()),
+    (cooperative.Holding, ("shares",)),
+    (cooperative.ShareMovement, ("status", "decided_by_id")),
+    (cooperative.Distribution, ()),
+    (cooperative.NetworkDecision, ()),
+    (ledger.BlockSignature, ()),
+    (ledger.ValidatorChange, ()),
+    (ledger.Equivocation, ()),
+    (simulation.Scenario, ("version",)),
+    (simulation.ScenarioAttachment, ()),
+]
 
 
 def call(row: Row, persona: str, world: World, query: dict | None = None):

@@ -26,18 +26,22 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from cooperative.models import ShareMovement
+from cooperative.services import cooperative_setup, share_subscribe
 from governance import services
 from governance.budget import budget_project_add
 from governance.models import BudgetProject, City, Membership, Proposal
 from identity.models import User
-from impact.models import Batch, Claim
+from impact.models import Batch, Claim, Evidence
 from impact.simulation.models import Scenario
 from ledger.services import chain_seal
 from marketplace import services as store
-from marketplace.data.models import Agreement, Consent, Dataset, Offer, Quote
+from marketplace.data.models import Agreement, Consent, Dataset, DatasetVersion, Offer, Quote
+from marketplace.data.services import dataset_version_add
 from marketplace.data.services.contracts import quote_create
 from marketplace.models import Deployment, Provider, ServiceVersion, Task
 from marketplace.services.audits import audit_task
+from tests.cooperative.helpers import admitted
 from tests.factories import (
     UserFactory,
     audited_version_make,
@@ -53,6 +57,8 @@ from tests.factories import (
 from tests.governance_api.support import POSTAL_CODES, appoint, ask, draft, join, make_city
 from tests.impact_simulation.helpers import known_scenario
 from tests.marketplace_contracts.helpers import OPEN_POLICY, PERSONAL_POLICY, agree, offer_make
+from witnesses.models import WitnessRelation
+from witnesses.services import witness_add, witness_observe
 
 # The columns of the matrix, in the order of the status tuples of `matrix.ROWS`.
 PERSONAS = (
@@ -137,7 +143,19 @@ class World:
     draft_claim: Claim
     batch: Batch
     scenario: Scenario
+    # ... and for their pages (see `_data_and_impact`)
+    dataset_version: DatasetVersion
+    foreign_dataset: Dataset
+    evidence: Evidence
+    # the network: simulation pages, witnesses, the cooperative (see `_network`)
+    foreign_scenario: Scenario
+    relation: WitnessRelation
+    foreign_relation: WitnessRelation
+    pending_subscription: ShareMovement
+    neighbour_subscription: ShareMovement
     missing: str = "inconnu"  # the id of no object: a row for a URL the world has nothing for
+    first_block: int = 0  # the height of bourg's first sealed block
+    first_entry: int = 0  # the index of bourg's first ledger entry
     users: dict[str, User | None] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -288,14 +306,21 @@ def _app_store(
 
 
 def _data_and_impact(
-    *, staff: Membership, resident: Membership, neighbour: Membership, provider: Membership
+    *,
+    staff: Membership,
+    resident: Membership,
+    neighbour: Membership,
+    provider: Membership,
+    foreign_staff: Membership,
 ) -> dict:
     """The data marketplace's and impact's objects, built through their services: the staff
     publish an open dataset (no file) with an offer, quoted and agreed by the provider (the
     rival has no agreement); a personal dataset of the resident and the neighbour, agreed by
     the provider, so that each of them has a consent to answer; a curator (no persona) who
     approved a claim of the resident (a batch in the resident's portfolio); a submitted
-    claim and a draft claim of the resident; a scenario of the staff."""
+    claim and a draft claim of the resident (each with its evidence file); a scenario of the
+    staff. For the pages: a version (no file yet) of the staff's open dataset, and a dataset
+    of the other city, which no page of this city may show."""
     by = staff.user
     dataset = dataset_make(city=staff.city, by=by)
     offer = offer_make(dataset=dataset, by=by, policy=OPEN_POLICY)
@@ -310,6 +335,7 @@ def _data_and_impact(
         offer_make(dataset=personal, by=by, policy=PERSONAL_POLICY), provider.user
     )
     curator = impact_curator_make(city=staff.city, by=by)
+    claim = impact_claim_make(claimant=resident)
     return {
         "dataset": dataset,
         "offer": offer,
@@ -321,9 +347,49 @@ def _data_and_impact(
         "neighbour_consent": personal_agreement.consents.get(subject=neighbour.identity),
         "curator": curator,
         "batch": impact_batch_make(claimant=resident, curator=curator),
-        "claim": impact_claim_make(claimant=resident),
+        "claim": claim,
+        "evidence": claim.evidence.get(),
         "draft_claim": impact_claim_make(claimant=resident, submit=False),
         "scenario": known_scenario(staff.city, by, draws=200),
+        "dataset_version": dataset_version_add(by=by, dataset=dataset, label="2026"),
+        "foreign_dataset": dataset_make(
+            city=foreign_staff.city, by=foreign_staff.user, title="Bancs publics d'Annecy"
+        ),
+    }
+
+
+def _network(
+    *,
+    operator: User,
+    staff: Membership,
+    resident: Membership,
+    neighbour: Membership,
+    provider: Membership,
+    foreign_staff: Membership,
+) -> dict:
+    """The objects of the network's pages: a scenario of the other city (no page of this
+    city may show it); bourg witnesses annecy's chain and annecy bourg's (a relation each
+    city's staff alone manage); the operator's cooperative, where the resident holds 2 shares
+    of the clients college, and the provider and the neighbour each asked to join (a pending
+    subscription the board admits or refuses and its subscriber may cancel). Annecy has
+    cosigned bourg's checkpoint once."""
+    foreign_relation = witness_add(
+        city=foreign_staff.city, by=foreign_staff.user, chain=staff.city.chain
+    )
+    witness_observe(relation=foreign_relation)  # annecy cosigns bourg's checkpoint
+    body = cooperative_setup(operator=operator)
+    admitted(body, resident.user, "clients", shares=2, by=operator)
+    clients = body.colleges.get(slug="clients")
+    return {
+        "foreign_scenario": known_scenario(foreign_staff.city, foreign_staff.user, draws=50),
+        "relation": witness_add(city=staff.city, by=staff.user, chain=foreign_staff.city.chain),
+        "foreign_relation": foreign_relation,
+        "pending_subscription": share_subscribe(
+            user=provider.user, shares=1, horizon_years=0, college=clients
+        ),
+        "neighbour_subscription": share_subscribe(
+            user=neighbour.user, shares=1, horizon_years=0, college=clients
+        ),
     }
 
 
@@ -352,12 +418,24 @@ def world_build() -> World:
         foreign_staff=foreign_staff,
     )
     data_and_impact = _data_and_impact(
-        staff=staff, resident=resident, neighbour=neighbour, provider=provider
+        staff=staff,
+        resident=resident,
+        neighbour=neighbour,
+        provider=provider,
+        foreign_staff=foreign_staff,
     )
     applicant = ask(city, "residents")  # after the votes opened: in no electorate
     # The newest proposal, so that the city's home page (the five latest) lists it.
     hidden = services.proposal_create(author=resident, kind="general", title=HIDDEN_TITLE)
     chain_seal(chain=city.chain)
+    network = _network(
+        operator=operator,
+        staff=staff,
+        resident=resident,
+        neighbour=neighbour,
+        provider=provider,
+        foreign_staff=foreign_staff,
+    )
 
     world = World(
         city=city,
@@ -379,6 +457,7 @@ def world_build() -> World:
         rival=rival,
         **app_store,
         **data_and_impact,
+        **network,
     )
     # The personas who hold no membership of their own.
     accounts = {

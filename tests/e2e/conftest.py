@@ -42,6 +42,11 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.e2e)
         if not CHROMIUM.exists() and not IN_CI:
             item.add_marker(skip)
+    # The check that axe saw every page the other browser tests open runs after them.
+    last = [item for item in items if (Path(item.path).name, item.originalname) == LAST]
+    for item in last:
+        items.remove(item)
+        items.append(item)
 
 
 @pytest.fixture(scope="session")
@@ -130,3 +135,52 @@ def demo_ledger(transactional_db):
 
     call_command("seed_demo", stdout=io.StringIO())
     return Chain.objects.get(slug=DEMO_CITY)
+
+
+# --- the pages the browser tests open (tests/e2e/test_accessibility.py checks them all) ---
+
+_OPENED: dict[str, str] = {}  # URL route -> the first test that opened a page of it
+_RECORDING = {"test": ""}  # the test running now ("" outside the tests of this folder)
+LAST = ("test_accessibility.py", "test_every_page_the_browser_tests_open_is_checked")
+
+
+def pages_opened() -> dict[str, str]:
+    """The HTML pages the browser tests of this session opened: URL route -> test id. A page
+    is what a browser navigates to (a GET asking for HTML, not an HTMX request) and the live
+    server answers 200 with HTML."""
+    return dict(_OPENED)
+
+
+@pytest.fixture(scope="session")
+def _record_pages_opened():
+    """Wrap Django's request handler, in this process (the live server's thread), for the
+    session."""
+    from django.core.handlers.base import BaseHandler
+
+    original = BaseHandler.get_response
+
+    def get_response(self, request):
+        response = original(self, request)
+        match = getattr(request, "resolver_match", None)
+        if (
+            _RECORDING["test"]
+            and match is not None
+            and request.method == "GET"
+            and "HX-Request" not in request.headers
+            and "text/html" in request.headers.get("Accept", "")
+            and response.status_code == 200
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            _OPENED.setdefault(match.route, _RECORDING["test"])
+        return response
+
+    BaseHandler.get_response = get_response
+    yield
+    BaseHandler.get_response = original
+
+
+@pytest.fixture(autouse=True)
+def _record_this_tests_pages(request, _record_pages_opened):
+    _RECORDING["test"] = request.node.nodeid
+    yield
+    _RECORDING["test"] = ""

@@ -23,6 +23,7 @@ from .conftest import pass_second_factor, prepare_context
 
 CITY = "bourg"
 PROPOSAL = "Rénover le lavoir"
+CYCLING = "cycling-instead-of-car__"  # the scenario form's prefix of its parameter fields
 
 
 @pytest.fixture
@@ -78,8 +79,8 @@ def build_scenario(page, title: str, years: str) -> None:
     ).click()
     page.get_by_role("link", name="Build a scenario").click()
     cycling = Methodology.objects.get(code="cycling-instead-of-car", version=1)
-    page.get_by_label("Methodology").select_option(cycling.public_id)
-    page.get_by_role("button", name="Choose").click()
+    page.locator(f"input[name=methodology][value='{cycling.public_id}']").check()
+    page.locator("#choose-methodologies").click()
     page.get_by_label("Title").fill(title)
     page.get_by_label("Investment").select_option("cycle_lane")
     page.get_by_label("Cost (€)").fill("10000")
@@ -88,11 +89,11 @@ def build_scenario(page, title: str, years: str) -> None:
     page.locator("input[name=years]").fill(years)
     page.get_by_label("Ramp-up years").fill("2")
     page.get_by_label("Districts").fill("centre")
-    page.locator("input[name=low_distance_km]").fill("30000")
-    page.locator("input[name=expected_distance_km]").fill("50000")
-    page.locator("input[name=high_distance_km]").fill("70000")
-    page.get_by_label("Price when the market has none (cents per unit)").fill("8")
-    page.get_by_role("button", name="Simulate").click()
+    page.locator(f"input[name={CYCLING}low_distance_km]").fill("30000")
+    page.locator(f"input[name={CYCLING}expected_distance_km]").fill("50000")
+    page.locator(f"input[name={CYCLING}high_distance_km]").fill("70000")
+    page.locator(f"input[name={CYCLING}fallback_price_cents]").fill("8")
+    page.locator("#simulate").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(title)
     expect(page.locator("svg.chart__svg").first).to_be_visible()
 
@@ -108,12 +109,20 @@ def test_staff_build_compare_attach_and_a_resident_sees_it(world, open_browser):
     staff.get_by_label(re.compile("Compare Piste courte")).check()
     staff.get_by_label(re.compile("Compare Piste longue")).check()
     staff.get_by_role("button", name="Compare").click()
-    table = staff.get_by_role("table")
+    table = staff.locator("#compare-table")
     expect(table).to_contain_text("Piste courte")
     expect(table).to_contain_text("Piste longue")
+    expect(staff.get_by_test_id("compare-chart-0").locator("svg")).to_be_visible()
+    expect(staff.get_by_test_id("compare-chart-value").locator("svg")).to_be_visible()
     expect(staff.get_by_role("link", name="Download as CSV")).to_be_visible()
 
     staff.get_by_role("link", name="Piste courte").click()
+    # After deployment: the forecast against certified impact, with its chart and table.
+    staff.locator("#forecast-link").click()
+    expect(staff.get_by_test_id("forecast-chart")).to_be_visible()
+    expect(staff.locator("#forecast-table-cycling-instead-of-car")).to_contain_text("2027")
+    expect(staff.get_by_test_id("forecast-csv")).to_be_visible()
+    staff.go_back()
     staff.get_by_role("combobox", name="Proposal").select_option(label=PROPOSAL)
     staff.get_by_role("button", name="Attach to the proposal").click()
     expect(staff.locator("#messages li")).to_contain_text("attached")

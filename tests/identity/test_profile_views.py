@@ -21,7 +21,7 @@ from identity.services import (
 )
 from ledger.models import Transaction
 from ledger.services import ledger_append
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 from .support import world_state
 
@@ -34,6 +34,14 @@ PROFILE = "/me/"
 def logged_in(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def reauthenticated(logged_in):
+    """A session that has just typed its password again (creating a token asks for it:
+    tests/security/test_reauthentication.py)."""
+    logged_in.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    return logged_in
 
 
 def attest_digest(identity, number: int) -> Attestation:
@@ -212,7 +220,8 @@ def test_attesting_needs_a_login_and_a_post(client, logged_in, network_chain):
 # The API token --------------------------------------------------------------------------------
 
 
-def test_a_new_api_token_is_shown_once(logged_in, user):
+def test_a_new_api_token_is_shown_once(reauthenticated, user):
+    logged_in = reauthenticated
     response = logged_in.post(reverse("identity:token_create"), follow=True)
 
     token = Token.objects.get(user=user)
@@ -220,9 +229,10 @@ def test_a_new_api_token_is_shown_once(logged_in, user):
     assert token.key not in logged_in.get(PROFILE).content.decode()
 
 
-def test_a_new_api_token_replaces_the_old_one(logged_in, user):
+def test_a_new_api_token_replaces_the_old_one(reauthenticated, user):
     from django.test import Client
 
+    logged_in = reauthenticated
     logged_in.post(reverse("identity:token_create"))
     old = Token.objects.get(user=user).key
 

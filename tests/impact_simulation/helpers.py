@@ -50,3 +50,16 @@ def scenario_fields(**overrides) -> dict:
 
 def known_scenario(city, staff, **overrides):
     return scenario_create(city=city, by=staff, **scenario_fields(**overrides))
+
+
+def renovation_impact(**overrides) -> dict:
+    """A building renovation (energy-saved v1: baseline_kwh − metered_kwh, in kWh): 100,000
+    kWh a year before, 60,000 after, at a fallback price of 2 cents per kWh."""
+    return {
+        "methodology": Methodology.objects.get(code="energy-saved", version=1),
+        "low": {"baseline_kwh": "90000", "metered_kwh": "50000"},
+        "expected": {"baseline_kwh": "100000", "metered_kwh": "60000"},
+        "high": {"baseline_kwh": "110000", "metered_kwh": "75000"},
+        "fallback_price_cents": 2,
+        **overrides,
+    }

@@ -169,3 +169,12 @@ def test_the_list_costs_the_same_queries_for_one_or_several_scenarios(
     with CaptureQueriesContext(connection) as three:
         assert len(client.get(f"{API}/scenarios").json()) == 3
     assert len(three) == len(one)
+
+
+@pytest.mark.parametrize("bad", [{"title": ""}, {"years": "many"}, {}])
+def test_a_member_who_is_not_staff_gets_403_whatever_the_body(as_, resident, scenario, bad):
+    revise = f"{API}/scenarios/{scenario.public_id}/revisions"
+    assert_error(as_(resident).post(revise, bad), 403)
+    assert_error(as_(resident).post(f"{API}/scenarios", bad), 403)
+    assert_error(as_(resident).post(revise, raw="{not json"), 403)
+    assert Scenario.objects.count() == 1

@@ -12,7 +12,7 @@ from impact.simulation.services import scenario_create
 from ledger.models import Transaction
 from tests.impact.helpers import approve, portfolio, submitted_claim, tco2e
 
-from .helpers import cycling_impact, known_scenario, scenario_fields
+from .helpers import cycling_impact, known_scenario, renovation_impact, scenario_fields
 
 
 def test_a_known_scenario_matches_the_hand_computed_values(scenario):
@@ -151,3 +151,49 @@ def test_bad_plan_inputs_are_refused(city, staff, fields):
 def test_only_municipality_staff_create_scenarios(city, resident):
     with pytest.raises(NotAllowed):
         scenario_create(city=city, by=resident.user, **scenario_fields())
+
+
+def test_a_cycle_lane_and_a_renovation_in_one_scenario_by_hand(city, staff):
+    """Two methodologies in one plan (3 years from 2027, ramp 2 years):
+
+    cycling   50000 × 0.193 = 9650 kg/yr → 4825, 9650, 9650 = 24125 kg × 8 c = 193000 c
+    renovation 100000 − 60000 = 40000 kWh/yr → 20000, 40000, 40000 = 100000 kWh × 2 c
+                                                                      = 200000 c
+    value     193000 + 200000 = 393000 c
+    ROI       (300000 − 1000000) / 1000000 = −7000 bp without the impact value;
+              (300000 + 393000 − 1000000) / 1000000 = −30.70 % → −3070 bp with it.
+    """
+    scenario = known_scenario(
+        city,
+        staff,
+        title="Piste et rénovation",
+        impacts=[cycling_impact(), renovation_impact()],
+    )
+    cycling, renovation = scenario.results["impacts"]
+    assert (cycling["indicator"], renovation["indicator"]) == ("13.2.2", "7.3.1")
+    assert [year["expected"] for year in cycling["years"]] == [4825, 9650, 9650]
+    assert [year["expected"] for year in renovation["years"]] == [20000, 40000, 40000]
+    assert (renovation["unit"], renovation["total"]["expected"]) == ("kWh", 100_000)
+    assert renovation["total"]["value_cents"] == 200_000
+    assert scenario.results["value_cents"]["expected"] == 393_000
+    assert scenario.results["financial"]["roi_bp"] == -7000
+    assert scenario.results["with_impact"] == {"returns_cents": 693_000, "roi_bp": -3070}
+    for impact in (cycling, renovation):
+        for row in [*impact["years"], impact["total"]]:
+            assert row["p5"] <= row["expected"] <= row["p95"], (impact["code"], row)
+    value = scenario.results["value_cents"]
+    assert value["p5"] <= value["expected"] <= value["p95"]
+    assert [i.methodology.code for i in scenario.impacts.all()] == [
+        "cycling-instead-of-car",
+        "energy-saved",
+    ]
+    entry = Transaction.objects.get(pk=scenario.entry_id)
+    assert len(entry.payload["methodologies"]) == 2
+
+
+def test_a_missing_parameter_of_the_second_methodology_is_named(city, staff):
+    bad = renovation_impact(high={"baseline_kwh": "110000"})
+    with pytest.raises(InvalidParameters) as error:
+        known_scenario(city, staff, impacts=[cycling_impact(), bad])
+    assert "metered_kwh" in error.value.message
+    assert not Scenario.objects.filter(city=city).exists()

@@ -33,3 +33,10 @@ def foreign_staff(other_city, operator):  # noqa: F811
     from tests.governance.helpers import appoint
 
     return appoint(other_city, operator).user
+
+
+@pytest.fixture
+def neighbour(city, staff):  # noqa: F811
+    from tests.governance.helpers import join
+
+    return join(city, "residents", by=staff)

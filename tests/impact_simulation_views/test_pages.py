@@ -26,7 +26,12 @@ def cycling() -> Methodology:
     return Methodology.objects.get(code="cycling-instead-of-car", version=1)
 
 
+CYCLING = "cycling-instead-of-car__"
+
+
 def form_data(**overrides) -> dict:
+    """The scenario form for the cycling methodology; parameter fields are named
+    `<methodology code>__<low|expected|high>_<parameter>`."""
     return {
         "methodology": cycling().public_id,
         "title": "Piste cyclable nord",
@@ -37,10 +42,10 @@ def form_data(**overrides) -> dict:
         "years": "3",
         "ramp_years": "2",
         "districts": "centre",
-        "low_distance_km": "30000",
-        "expected_distance_km": "50000",
-        "high_distance_km": "70000",
-        "fallback_price_cents": "8",
+        f"{CYCLING}low_distance_km": "30000",
+        f"{CYCLING}expected_distance_km": "50000",
+        f"{CYCLING}high_distance_km": "70000",
+        f"{CYCLING}fallback_price_cents": "8",
         **overrides,
     }
 
@@ -49,7 +54,7 @@ def test_staff_build_a_scenario_and_see_its_results(client, city, staff):
     logged_in(client, staff)
     form = client.get(url("create", city), {"methodology": cycling().public_id})
     assert form.status_code == 200
-    assert b"expected_distance_km" in form.content
+    assert f"{CYCLING}expected_distance_km".encode() in form.content
 
     response = client.post(url("create", city), form_data())
 
@@ -69,14 +74,14 @@ def test_staff_build_a_scenario_and_see_its_results(client, city, staff):
 
 def test_a_missing_parameter_is_a_form_error(client, city, staff):
     logged_in(client, staff)
-    response = client.post(url("create", city), form_data(high_distance_km=""))
+    response = client.post(url("create", city), form_data(**{f"{CYCLING}high_distance_km": ""}))
     assert response.status_code == 400
     assert not Scenario.objects.filter(city=city).exists()
 
 
 def test_an_impossible_range_is_the_services_error(client, city, staff):
     logged_in(client, staff)
-    response = client.post(url("create", city), form_data(low_distance_km="90000"))
+    response = client.post(url("create", city), form_data(**{f"{CYCLING}low_distance_km": "90000"}))
     assert response.status_code == 400
     assert "low ≤ expected ≤ high" in response.content.decode()
     assert not Scenario.objects.filter(city=city).exists()
@@ -167,3 +172,48 @@ def test_the_impact_navigation_links_to_the_scenarios(client, city, resident):
     logged_in(client, resident)
     page = client.get(reverse("impact:home", args=[city.slug]))
     assert url("list", city).encode() in page.content
+
+
+def test_staff_build_a_scenario_on_two_methodologies_and_compare_it(client, city, staff, scenario):
+    energy = Methodology.objects.get(code="energy-saved", version=1)
+    logged_in(client, staff)
+    step_one = client.get(
+        url("create", city), {"methodology": [cycling().public_id, energy.public_id]}
+    )
+    assert step_one.status_code == 200
+    assert b"energy-saved__low_metered_kwh" in step_one.content
+    renovation = "energy-saved__"
+    response = client.post(
+        url("create", city),
+        form_data(
+            title="Piste et rénovation",
+            methodology=[cycling().public_id, energy.public_id],
+            **{
+                f"{renovation}low_baseline_kwh": "90000",
+                f"{renovation}expected_baseline_kwh": "100000",
+                f"{renovation}high_baseline_kwh": "110000",
+                f"{renovation}low_metered_kwh": "50000",
+                f"{renovation}expected_metered_kwh": "60000",
+                f"{renovation}high_metered_kwh": "75000",
+                f"{renovation}fallback_price_cents": "2",
+            },
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    both = Scenario.objects.get(city=city, title="Piste et rénovation")
+    assert [i["total"]["expected"] for i in both.results["impacts"]] == [24125, 100_000]
+    detail = client.get(response["Location"]).content.decode()
+    assert detail.count('class="chart__svg"') == 2
+    assert 'id="roi-impact">-3,070' in detail.replace("\u00a0", "")  # hand-computed
+
+    page = client.get(url("compare", city), {"scenarios": [scenario.public_id, both.public_id]})
+    text = page.content.decode()
+    for chart in ("compare-chart-0", "compare-chart-1", "compare-chart-value"):
+        assert f'data-testid="{chart}"' in text
+    assert text.count("<svg") == 3 and "3,930.00" in text  # 393,000 cents of token value
+
+
+def test_choosing_no_methodology_is_a_400(client, city, staff):
+    logged_in(client, staff)
+    assert client.get(url("create", city), {"methodology": "nope"}).status_code == 400
+    assert client.get(url("create", city)).status_code == 200

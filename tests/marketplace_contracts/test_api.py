@@ -219,3 +219,13 @@ def test_a_sepa_file_is_downloaded_by_its_payer(invoice_id, consumer, residents)
     assert xml["Content-Type"] == "application/xml"
     assert b"pain.001.001.09" in xml.content
     assert_error(Api(residents[0].user).get(f"payments/{payment.json()['public_id']}/pain001"), 404)
+
+
+def test_a_debtor_name_xml_cannot_carry_is_a_400_not_a_500(invoice_id, consumer):
+    """Found by the property tests (tests/properties): a control character in the debtor's
+    name broke the XML writer, an exception the API answered with a 500."""
+    response = Api(consumer).post(
+        f"invoices/{invoice_id}/pay/sepa",
+        {"debtor_name": "Analyses\x0bSAS", "iban": "DE89 3704 0044 0532 0130 00"},
+    )
+    assert_error(response, 400, "invalid")

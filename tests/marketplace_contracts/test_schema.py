@@ -37,3 +37,13 @@ def test_the_data_endpoint_and_its_refusals_are_in_the_schema(client):
         "data_purge_acknowledge",
         "data_invoice_pay_sepa",
     } <= operations
+
+
+def test_the_policies_are_described_as_the_json_ld_they_are(client):
+    """Found by the fuzzer (tests/fuzz): the policy endpoints answer application/ld+json, which
+    the schema said was application/json."""
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    for path in (f"{M}/offers/{{public_id}}/policy", f"{M}/agreements/{{public_id}}/policy"):
+        answers = schema["paths"][path]["get"]["responses"]
+        assert list(answers["200"]["content"]) == ["application/ld+json"]
+        assert list(answers["404"]["content"]) == ["application/json"]

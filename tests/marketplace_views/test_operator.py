@@ -103,7 +103,11 @@ def test_create_a_city_and_appoint_its_first_staff(client, operator):
     city = City.objects.get(slug="lyon")
     assert city.postal_codes == ["69001", "69002", "69003"]
     assert city.chain.slug == "lyon"
-    assert set(city.colleges.values_list("kind", flat=True)) == set(CollegeKind.values) - {"other"}
+    assert set(city.colleges.values_list("kind", flat=True)) == {
+        CollegeKind.RESIDENTS,
+        CollegeKind.PROVIDERS,
+        CollegeKind.MUNICIPALITY,
+    }
     staff = Membership.objects.get(city=city, user=future_staff)
     assert (staff.status, staff.college.kind) == ("approved", "municipality")
 

@@ -149,13 +149,17 @@ def test_the_manifest_lists_every_file_with_its_digest_and_the_checkpoint(city, 
         "ledger.json",
         "identity.json",
         "governance.json",
+        "impact.json",
         "marketplace.json",
+        "scenarios.json",
     }
     assert [s["name"] for s in manifest["sections"]] == [
         "ledger",
         "identity",
         "governance",
+        "impact",
         "marketplace",
+        "scenarios",
     ]
     assert manifest["chain"]["checkpoint"] == city_view("bourg")["chain"]["checkpoint"]
     governance = json.loads((directory / "governance.json").read_text(encoding="utf-8"))

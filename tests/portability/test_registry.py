@@ -40,7 +40,9 @@ def test_a_registered_section_is_imported_after_those_it_names(city, tmp_path, e
         "identity",
         "governance",
         "appstore",
+        "impact",
         "marketplace",
+        "scenarios",
     ]
     directory = export_dir(tmp_path)
     city_export(city=city, directory=directory)

@@ -102,3 +102,29 @@ def test_guessing_the_password_through_the_key_export_is_rate_limited(session, u
     assert response.status_code == 400 and "Content-Disposition" not in response
     assert "Too many attempts" in response.content.decode()
     cache.clear()
+
+
+def test_creating_an_api_token_asks_for_the_password_first(session, user):
+    """A token acts for the whole account, like a changed e-mail address: a session without
+    a recent password proof is sent to re-authenticate, and the token comes after it."""
+    from rest_framework.authtoken.models import Token
+
+    response = session.post(reverse("identity:token_create"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(REAUTHENTICATE)
+    assert not Token.objects.filter(user=user).exists()
+
+    # A wrong password creates nothing; the right one carries out the request it held.
+    assert session.post(response["Location"], {"password": "faux"}).status_code == 200
+    assert not Token.objects.filter(user=user).exists()
+    session.post(response["Location"], {"password": PASSWORD})
+    assert Token.objects.filter(user=user).exists()
+
+
+def test_after_a_recent_password_an_api_token_is_created(session, user):
+    from rest_framework.authtoken.models import Token
+
+    session.post(REAUTHENTICATE, {"password": PASSWORD})
+    response = session.post(reverse("identity:token_create"))
+    assert response.status_code == 302 and not response["Location"].startswith(REAUTHENTICATE)
+    assert Token.objects.filter(user=user).exists()

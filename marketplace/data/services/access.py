@@ -43,6 +43,7 @@ from ledger.models import Transaction
 from ledger.services import actor_register, ledger_append
 from ledger.signing import platform_validator
 from marketplace.services._common import provider_signer
+from smartb.outbox import outbox_enqueue
 
 from ..crypto import TamperedData
 from ..errors import DataError, InvalidInput, NotAllowed, StoredDataCorrupt
@@ -470,8 +471,7 @@ def delivery_open(
             _check_limits(agreement, plan)
             delivery = _record(agreement, plan, now)
             if threshold_reached(agreement):
-                agreement_pk = agreement.pk
-                transaction.on_commit(lambda: issue_invoice.delay(agreement_pk))
+                outbox_enqueue(issue_invoice, agreement.pk)
     if refused is not None:
         raise refused
     return DeliveryStream(delivery=delivery, plan=plan)

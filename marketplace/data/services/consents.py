@@ -31,6 +31,7 @@ from ledger.signing import platform_validator
 from marketplace.models import Deployment, ServiceVersion
 from marketplace.services._common import sha256_json
 from marketplace.services.catalogue import declaration_of
+from smartb.outbox import outbox_enqueue
 
 from ..errors import DataError, WrongState
 from ..models import (
@@ -236,7 +237,7 @@ def consents_request(
     Consent.objects.bulk_create(consents)
     from ..tasks import notify_consent_requests
 
-    transaction.on_commit(lambda: notify_consent_requests.delay(agreement.pk))
+    outbox_enqueue(notify_consent_requests, agreement.pk)
     return consents
 
 

@@ -33,6 +33,7 @@ from ledger.models import NETWORK_CHAIN_SLUG, Transaction
 from ledger.services import actor_register, ledger_append
 from ledger.signing import platform_validator
 from marketplace.services._common import provider_signer
+from smartb.outbox import outbox_enqueue
 
 from ..crypto import (
     CHUNK_BYTES,
@@ -98,7 +99,7 @@ def purges_request(*, agreement: Agreement, consent: Consent | None) -> PurgeReq
     purge.save()
     from ..tasks import send_purge_request
 
-    transaction.on_commit(lambda: send_purge_request.delay(purge.pk))
+    outbox_enqueue(send_purge_request, purge.pk)
     return purge
 
 

@@ -30,6 +30,11 @@ from marketplace import services as store
 from marketplace.models import Provider, Task, TaskStatus
 from smartb.middleware import must_use_mfa
 
+from ._demo_cooperative import seed_cooperative
+from ._demo_simulation import seed_simulation
+from ._demo_validators import seed_validators
+from ._demo_witnesses import seed_witnesses
+
 CITY_SLUG = "montpellier"
 POSTAL_CODES = ["34000", "34070", "34080", "34090"]
 DEMO_PASSWORD = "smartb-demo-2026"  # noqa: S105 - documented demo login, local only
@@ -207,12 +212,16 @@ class Command(BaseCommand):
             city = City.objects.filter(slug=CITY_SLUG).first()
             if city is None:
                 city = self._city(users)
+            seed_validators(city)
             self._app_store(city)
             self._budget_call(city)
             _seed_impact(city, account=self._account)
+            seed_simulation(city)
             _seed_data_marketplace(self, city)
+            seed_cooperative()  # the operator's cooperative, after every demo account
         for chain in Chain.objects.all():
             chain_seal(chain=chain)
+        seed_witnesses(self)
         self._print_logins(city)
         self._demo_mfa()
 
