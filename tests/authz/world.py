@@ -72,6 +72,7 @@ PERSONAS = (
     "staff",  # this city's municipality staff
     "operator",  # SMART B's operator (is_staff), member of no city: the auditor
     "operator_provider",  # another operator account, owner of an organisation of its own
+    "curator",  # an approved resident made curator by the staff (impact and data curation)
 )
 
 
@@ -312,11 +313,12 @@ def _data_and_impact(
     neighbour: Membership,
     provider: Membership,
     foreign_staff: Membership,
+    curator: Membership,
 ) -> dict:
     """The data marketplace's and impact's objects, built through their services: the staff
     publish an open dataset (no file) with an offer, quoted and agreed by the provider (the
     rival has no agreement); a personal dataset of the resident and the neighbour, agreed by
-    the provider, so that each of them has a consent to answer; a curator (no persona) who
+    the provider, so that each of them has a consent to answer; the curator persona, who
     approved a claim of the resident (a batch in the resident's portfolio); a submitted
     claim and a draft claim of the resident (each with its evidence file); a scenario of the
     staff. For the pages: a version (no file yet) of the staff's open dataset, and a dataset
@@ -334,7 +336,7 @@ def _data_and_impact(
     personal_agreement = agree(
         offer_make(dataset=personal, by=by, policy=PERSONAL_POLICY), provider.user
     )
-    curator = impact_curator_make(city=staff.city, by=by)
+    impact_curator_make(city=staff.city, by=by, membership=curator)
     claim = impact_claim_make(claimant=resident)
     return {
         "dataset": dataset,
@@ -405,6 +407,9 @@ def world_build() -> World:
     rival = join(city, "providers", by=staff.user, siret=valid_siret())
     foreigner = join(other_city, "residents", by=foreign_staff.user)
     closed = _closed(resident, [resident, provider, staff])
+    # A resident like the others, in the electorate of the votes opened below, who has not
+    # voted; the staff make them curator with the data marketplace's and impact's objects.
+    curator = join(city, "residents", by=staff.user)
     open_vote = _open(draft(resident))
     services.vote_cast(proposal=open_vote, member=resident, choice="yes")
     budget_open = _open(_budget_call(resident, provider))
@@ -423,6 +428,7 @@ def world_build() -> World:
         neighbour=neighbour,
         provider=provider,
         foreign_staff=foreign_staff,
+        curator=curator,
     )
     applicant = ask(city, "residents")  # after the votes opened: in no electorate
     # The newest proposal, so that the city's home page (the five latest) lists it.

@@ -14,8 +14,8 @@ from django.urls import NoReverseMatch, reverse
 from tests.authz.matrix import ROWS
 from tests.authz.world import World
 
-# The personas the fuzzer signs in as: the authz world's accounts (see world.PERSONAS) and
-# the curator of its impact claims, who is no column of the matrix.
+# The personas the fuzzer signs in as: seven of the authz world's accounts (see
+# world.PERSONAS), one of each kind of access.
 PERSONAS = (
     "anonymous",
     "resident",
@@ -28,12 +28,8 @@ PERSONAS = (
 
 
 def tokens(world: World) -> dict[str, str]:
-    """Each persona's API token (the curator's made here); the anonymous has none."""
-    from rest_framework.authtoken.models import Token
-
-    found = dict(world.tokens)
-    found["curator"] = Token.objects.get_or_create(user=world.curator.user)[0].key
-    return found
+    """Each persona's API token; the anonymous has none."""
+    return dict(world.tokens)
 
 
 def _template_regex(template: str) -> re.Pattern:
