@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from bench._common import log
+from bench._common import join_resident, log, make_user, siret
 
 CITY_SLUG = "bench-load"
 DATA_SUBJECTS = 8
@@ -66,9 +66,9 @@ def _session_cookie(user) -> str:
 
 
 def build_world(*, residents: int, proposals: int, agreements: int, claims: int) -> World:
-    from bench.governance import make_user, open_general
-    from bench.impact import join_resident, methodologies, submitted_claim
-    from bench.marketplace import PERSONAL_POLICY, metadata, personal_csv, siret
+    from bench.governance import open_general
+    from bench.impact import methodologies, submitted_claim
+    from bench.marketplace import PERSONAL_POLICY, metadata, personal_csv
     from governance import services as gov
     from governance.actions import CastVote
     from identity.signed_actions import action_execute

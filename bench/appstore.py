@@ -33,7 +33,6 @@ is bulk_created. `--quick`: 10 cities and 300 services.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
@@ -47,16 +46,22 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"
 sys.path.insert(0, str(REPO))
 
 from bench._common import (  # noqa: E402 - after the sys.path fix above
-    db_version,
-    gunicorn,
-    load,
+    POSTAL_CODE,
+    api_against_healthz,
+    bench_main,
+    http_errors,
+    load_notes,
+    load_row,
     log,
-    log_tail,
+    make_user,
+    measuring,
+    part_failed,
     percentiles,
+    prepared,
     print_table,
-    run_top_level,
-    setup_django,
-    table_row,
+    run_parts,
+    siret,
+    table_of,
 )
 
 BENCH_PG_DB = "smartb_bench_appstore"
@@ -74,7 +79,6 @@ SIZES = {
     "execution_requests": (2_000, 1_000),
     "healthz_requests": (2_000, 1_000),
 }
-POSTAL_CODE = "01000"
 EXECUTION_FEE_CENTS = 37  # 20/30/50 of 37 is 7.4/11.1/18.5: the split has to round
 CATEGORIES = [
     "mobility",
@@ -102,25 +106,6 @@ def size(name: str, quick: bool) -> int:
 # --------------------------------------------------------------------------------------------
 # The measuring subprocess: the network
 # --------------------------------------------------------------------------------------------
-
-
-def make_user(username: str, *, is_staff: bool = False):
-    from identity.models import User
-
-    # post_save gives the account its custodial DID (and its ledger actor).
-    return User.objects.create_user(
-        username=username, email=f"{username}@example.org", password=None, is_staff=is_staff
-    )
-
-
-def siret(n: int) -> str:
-    """A valid, distinct SIRET for each n (SIREN and SIRET Luhn check digits)."""
-    from stdnum import luhn
-
-    base = f"{7_000_000 + n:08d}"
-    siren = base + luhn.calc_check_digit(base)
-    nic = siren + "0001"
-    return nic + luhn.calc_check_digit(nic)
 
 
 def declaration(i: int) -> dict:
@@ -444,73 +429,55 @@ def bench_executions(world: dict, quick: bool, db_url: str, workdir: Path) -> di
             requests.append(("POST", path, body, headers[d]))
         return requests
 
-    timed_requests = executions("bench", n_requests)
-    healthz = [("GET", "/healthz", None, host)] * size("healthz_requests", quick)
-    warm = [("GET", "/healthz", None, host)] * (clients * 4)
-    in_city = ContractExecution.objects.filter(deployment__city=city)
-    entries = Transaction.objects.filter(chain=city.chain, kind=KIND_EXECUTION)
-
-    gunicorn_log = workdir / "gunicorn.log"
-    with gunicorn(db_url, gunicorn_log, tag="executions") as port:
-        load(port, warm, clients)  # both workers import everything before timing
-        load(port, executions("warm", clients * 2), clients)  # not timed
-        before, entries_before = in_city.count(), entries.count()
-        log(f"executions: {n_requests} POST .../executions from {clients} keep-alive clients")
-        figures = load(port, timed_requests, clients)
-        after, entries_after = in_city.count(), entries.count()
-        log(f"executions: {len(healthz)} GET /healthz from {clients} keep-alive clients")
-        health_figures = load(port, healthz, clients)
-    figures["recorded"] = after - before
-    figures["ledger_entries"] = entries_after - entries_before
+    run = api_against_healthz(
+        db_url,
+        workdir,
+        tag="executions",
+        what="POST .../executions",
+        clients=clients,
+        timed=executions("bench", n_requests),
+        warm=executions("warm", clients * 2),
+        healthz=size("healthz_requests", quick),
+        counted={
+            "recorded": ContractExecution.objects.filter(deployment__city=city).count,
+            "ledger_entries": Transaction.objects.filter(
+                chain=city.chain, kind=KIND_EXECUTION
+            ).count,
+        },
+    )
     return {
         "deployments": len(deployments),
-        "executions": figures,
-        "healthz": health_figures,
+        "executions": run["timed"],
+        "healthz": run["healthz"],
         "fees": fee_check(city),
-        "log": log_tail(gunicorn_log),
+        "log": run["log"],
     }
 
 
 def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
-    setup_django(db_url)
-    from django.db import connection
-
-    result: dict = {"backend": backend, "version": db_version()}
-    try:
-        world = build_network(quick)
-    except Exception as error:  # noqa: BLE001 - report it: both figures need the network
-        import traceback
-
-        traceback.print_exc()
-        world = None
-        result["network"] = {"error": f"{type(error).__name__}: {error}"[:500]}
-    else:
-        result["network"] = {
-            "cities": world["cities"],
-            "first_services": world["first_services"],
-            "deployments": len(world["deployments"]),
-            "proposal_statuses": world["proposal_statuses"],
-            "seconds": world["seconds"],
-        }
-    out.write_text(json.dumps(result))
-    for name, call in (
-        ("store", lambda: bench_store(world, quick)),
-        ("executions", lambda: bench_executions(world, quick, db_url, out.parent)),
-    ):
-        if world is None:
-            result[name] = {"error": "the network could not be built"}
-            continue
-        try:
-            result[name] = call()
-        except Exception as error:  # noqa: BLE001 - report it, carry on with the other part
-            import traceback
-
-            traceback.print_exc()
-            result[name] = {"error": f"{type(error).__name__}: {error}"[:500]}
-        out.write_text(json.dumps(result))  # partial figures survive a later failure
-    out.write_text(json.dumps(result))
-    connection.close()
-    log(f"{backend}: done")
+    with measuring(backend, db_url, out) as result:
+        world = prepared(
+            result,
+            out,
+            "network",
+            lambda: build_network(quick),
+            lambda world: {
+                "cities": world["cities"],
+                "first_services": world["first_services"],
+                "deployments": len(world["deployments"]),
+                "proposal_statuses": world["proposal_statuses"],
+                "seconds": world["seconds"],
+            },
+        )
+        run_parts(
+            result,
+            out,
+            [
+                ("store", lambda: bench_store(world, quick)),
+                ("executions", lambda: bench_executions(world, quick, db_url, out.parent)),
+            ],
+            unless=lambda name: None if world else "the network could not be built",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -519,12 +486,8 @@ def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
 
 
 def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
-    rows: list[tuple] = []
-    notes: list[str] = []
+    rows, notes, row = table_of(res)
     name = res["backend"]
-
-    def row(figure, rate="", lat=None, ratio="", extra=""):
-        rows.append(table_row(figure, name, rate, lat, ratio, extra))
 
     network = res.get("network") or {"error": "not run"}
     if "error" in network:
@@ -544,8 +507,8 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
         )
 
     store = res.get("store")
-    if store is None or "error" in store:
-        row("1  app store page", "FAILED: " + (store or {}).get("error", "not run"))
+    if failed := part_failed(store):
+        row("1  app store page", failed)
     else:
         small, large, h = store["queries_small"], store["queries_large"], store["healthz"]
         for who in ("anonymous", "member"):
@@ -580,25 +543,13 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
         )
 
     ex = res.get("executions")
-    if ex is None or "error" in ex:
-        row("2  contract executions", "FAILED: " + (ex or {}).get("error", "not run"))
+    if failed := part_failed(ex):
+        row("2  contract executions", failed)
     else:
         e, h, fees = ex["executions"], ex["healthz"], ex["fees"]
-        row(
-            f"2  POST .../executions, {e['clients']} clients (n={e['requests']:,})",
-            f"{e['per_s']:,.0f} /s",
-            e,
-            f"{e['per_s'] / h['per_s']:.1%} of healthz",
-            f"non-2xx {e['non_2xx']}, transport errors {e['transport_errors']}, "
-            f"cents lost: {fees['gap_cents']}",
-        )
-        row(
-            f"2  GET /healthz, {h['clients']} clients (n={h['requests']:,})",
-            f"{h['per_s']:,.0f} /s",
-            h,
-            "100 % (the limit)",
-            f"non-2xx {h['non_2xx']}, transport errors {h['transport_errors']}",
-        )
+        cents = f", cents lost: {fees['gap_cents']}"
+        rows.append(load_row("2  POST .../executions", name, e, h, http_errors(e) + cents))
+        rows.append(load_row("2  GET /healthz", name, h, None, http_errors(h)))
         fee = "/".join(map(str, fees["fee_cents"])) or "?"
         notes.append(
             f"executions: gunicorn --workers 2 --threads 2 on 127.0.0.1 against {name}; "
@@ -626,41 +577,24 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
                 else ""
             )
         )
-        for sample in e["samples"] + h["samples"]:
-            notes.append(f"executions: error sample: {sample}")
-        if e["non_2xx"] or h["non_2xx"] or e["transport_errors"] or h["transport_errors"]:
-            notes.append("executions: end of the gunicorn log:\n    " + "\n    ".join(ex["log"]))
+        notes += load_notes("executions", ex["log"], e, h)
 
     print_table("app store", res, rows, notes, quick=quick, load_avg=load_avg)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (300 services)")
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
-    parser.add_argument("--db-url", help=argparse.SUPPRESS)
-    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-
-    if args.backend:  # subprocess: one database backend
-        run_backend(args.backend, args.db_url, args.quick, args.json_out)
-        return 0
-
-    result, load_avg = run_top_level(
+    return bench_main(
         __file__,
-        BENCH_PG_DB,
-        args.quick,
-        sqlite_note="DATABASE_URL is not a PostgreSQL URL: running on SQLite, where concurrent "
-        "executions serialise on the database file",
-        prefix="smartb-bench-appstore-",
+        __doc__,
+        quick_help="smaller sizes (300 services)",
+        run_backend=run_backend,
+        print_report=print_report,
+        db_name=BENCH_PG_DB,
+        concurrent="executions",
+        parts=("network", "store", "executions"),
+        # A cent lost or created is a bug, not a slow figure.
+        broken=lambda result: bool(result["executions"]["fees"]["gap_cents"]),
     )
-    print_report(result, args.quick, load_avg)
-    failed = "error" in result or any(
-        "error" in (result.get(part) or {"error": 1}) for part in ("network", "store", "executions")
-    )
-    if not failed and result["executions"]["fees"]["gap_cents"]:
-        failed = True  # a cent lost or created is a bug, not a slow figure
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ prints one table. Progress goes to stderr. Nothing here asserts on time.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
@@ -39,16 +38,21 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"
 sys.path.insert(0, str(REPO))
 
 from bench._common import (  # noqa: E402 - after the sys.path fix above
-    db_version,
-    gunicorn,
-    load,
+    POSTAL_CODE,
+    api_against_healthz,
+    bench_main,
+    http_errors,
+    join_resident,
+    load_notes,
+    load_row,
     log,
-    log_tail,
+    make_user,
+    measuring,
+    part_failed,
     percentiles,
     print_table,
-    run_top_level,
-    setup_django,
-    table_row,
+    run_parts,
+    table_of,
 )
 
 BENCH_PG_DB = "smartb_bench_governance"
@@ -65,7 +69,6 @@ SIZES = {
     "proposals": (10_000, 10_000),
     "page_requests": (50, 50),
 }
-POSTAL_CODE = "01000"
 
 
 def size(name: str, quick: bool) -> int:
@@ -78,36 +81,12 @@ def size(name: str, quick: bool) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def make_user(username: str, *, is_staff: bool = False):
-    from identity.models import User
-
-    # post_save gives the account its custodial DID (and its ledger actor).
-    return User.objects.create_user(
-        username=username, email=f"{username}@example.org", password=None, is_staff=is_staff
-    )
-
-
 def make_city(operator, slug: str):
     from governance.services import city_create
 
     return city_create(
         operator=operator, slug=slug, name=slug.capitalize(), postal_codes=[POSTAL_CODE]
     )
-
-
-def join_resident(city, staff, username: str):
-    from governance import services
-
-    user = make_user(username)
-    college = city.colleges.get(slug="residents")
-    membership = services.membership_request(
-        user=user,
-        city=city,
-        college=college,
-        postal_address="3 rue des Lilas",
-        postal_code=POSTAL_CODE,
-    )
-    return services.membership_approve(membership=membership, by=staff)
 
 
 def open_general(author, by, title: str):
@@ -160,29 +139,34 @@ def bench_votes(quick: bool, db_url: str, workdir: Path) -> dict:
         choice = choices[(r // len(mine) + 1) % 3]
         body = json.dumps({"choice": choice}).encode()
         votes.append(("POST", path, body, headers[mine[r % len(mine)]]))
-    healthz = [("GET", "/healthz", None, {"Host": "127.0.0.1"})] * size("healthz_requests", quick)
-    warm = [("GET", "/healthz", None, {"Host": "127.0.0.1"})] * (clients * 4)
-
-    gunicorn_log = workdir / "gunicorn.log"
-    with gunicorn(db_url, gunicorn_log, tag="votes") as port:
-        load(port, warm, clients)  # both workers import everything before timing
-        # Warm-up votes on members' first ballots (not timed): every later vote in the
-        # timed run is then a change of vote, the same work each time.
-        warm_votes = [
-            ("POST", path, json.dumps({"choice": "yes"}).encode(), headers[m])
-            for m in range(n_members)
-        ]
-        load(port, warm_votes, clients)
-        before = Transaction.objects.filter(chain=city.chain, kind="governance.vote.cast").count()
-        log(f"votes: {n_votes} POST .../votes from {clients} keep-alive clients")
-        vote_figures = load(port, votes, clients)
-        after = Transaction.objects.filter(chain=city.chain, kind="governance.vote.cast").count()
-        log(f"votes: {len(healthz)} GET /healthz from {clients} keep-alive clients")
-        health_figures = load(port, healthz, clients)
-    vote_figures["ledger_entries"] = after - before
+    # Warm-up votes on members' first ballots (not timed): every later vote in the timed run
+    # is then a change of vote, the same work each time.
+    warm_votes = [
+        ("POST", path, json.dumps({"choice": "yes"}).encode(), headers[m]) for m in range(n_members)
+    ]
+    run = api_against_healthz(
+        db_url,
+        workdir,
+        tag="votes",
+        what="POST .../votes",
+        clients=clients,
+        timed=votes,
+        warm=warm_votes,
+        healthz=size("healthz_requests", quick),
+        counted={
+            "ledger_entries": Transaction.objects.filter(
+                chain=city.chain, kind="governance.vote.cast"
+            ).count
+        },
+    )
+    vote_figures = run["timed"]
     vote_figures["ballots"] = Ballot.objects.filter(proposal=proposal).count()
-    tail = log_tail(gunicorn_log)
-    return {"members": n_members, "votes": vote_figures, "healthz": health_figures, "log": tail}
+    return {
+        "members": n_members,
+        "votes": vote_figures,
+        "healthz": run["healthz"],
+        "log": run["log"],
+    }
 
 
 def bench_tally(quick: bool) -> dict:
@@ -368,25 +352,16 @@ def bench_list(quick: bool) -> dict:
 
 
 def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
-    setup_django(db_url)
-    from django.db import connection
-
-    result: dict = {"backend": backend, "version": db_version()}
-    for name, call in (
-        ("votes", lambda: bench_votes(quick, db_url, out.parent)),
-        ("tally", lambda: bench_tally(quick)),
-        ("list", lambda: bench_list(quick)),
-    ):
-        try:
-            result[name] = call()
-        except Exception as error:  # noqa: BLE001 - report it, carry on with the other parts
-            import traceback
-
-            traceback.print_exc()
-            result[name] = {"error": f"{type(error).__name__}: {error}"[:500]}
-        out.write_text(json.dumps(result))  # partial figures survive a later failure
-    connection.close()
-    log(f"{backend}: done")
+    with measuring(backend, db_url, out) as result:
+        run_parts(
+            result,
+            out,
+            [
+                ("votes", lambda: bench_votes(quick, db_url, out.parent)),
+                ("tally", lambda: bench_tally(quick)),
+                ("list", lambda: bench_list(quick)),
+            ],
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -395,32 +370,16 @@ def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
 
 
 def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
-    rows: list[tuple] = []
-    notes: list[str] = []
+    rows, notes, row = table_of(res)
     name = res["backend"]
 
-    def row(figure, rate="", lat=None, ratio="", extra=""):
-        rows.append(table_row(figure, name, rate, lat, ratio, extra))
-
     votes = res.get("votes")
-    if votes is None or "error" in votes:
-        row("1  votes through the API", "FAILED: " + (votes or {}).get("error", "not run"))
+    if failed := part_failed(votes):
+        row("1  votes through the API", failed)
     else:
         v, h = votes["votes"], votes["healthz"]
-        row(
-            f"1  POST .../votes, {v['clients']} clients (n={v['requests']:,})",
-            f"{v['per_s']:,.0f} /s",
-            v,
-            f"{v['per_s'] / h['per_s']:.1%} of healthz",
-            f"non-2xx {v['non_2xx']}, transport errors {v['transport_errors']}",
-        )
-        row(
-            f"1  GET /healthz, {h['clients']} clients (n={h['requests']:,})",
-            f"{h['per_s']:,.0f} /s",
-            h,
-            "100 % (the limit)",
-            f"non-2xx {h['non_2xx']}, transport errors {h['transport_errors']}",
-        )
+        rows.append(load_row("1  POST .../votes", name, v, h, http_errors(v)))
+        rows.append(load_row("1  GET /healthz", name, h, None, http_errors(h)))
         notes.append(
             f"votes: gunicorn --workers 2 --threads 2 on 127.0.0.1 against {name}; "
             f"{votes['members']} approved residents built through the services, each with a "
@@ -433,13 +392,10 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
             f"keep-alive close: votes {v['reconnects']}, healthz {h['reconnects']}. The "
             f"client threads run on the same 2 cores as gunicorn and the database."
         )
-        for sample in v["samples"] + h["samples"]:
-            notes.append(f"votes: error sample: {sample}")
-        if v["non_2xx"] or h["non_2xx"] or v["transport_errors"] or h["transport_errors"]:
-            notes.append("votes: end of the gunicorn log:\n    " + "\n    ".join(votes["log"]))
+        notes += load_notes("votes", votes["log"], v, h)
     tally = res.get("tally")
-    if tally is None or "error" in tally:
-        row("2  tally", "FAILED: " + (tally or {}).get("error", "not run"))
+    if failed := part_failed(tally):
+        row("2  tally", failed)
     else:
         n = tally["ballots"]
         row(
@@ -465,8 +421,8 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
             f"evenly; the table is ANALYZEd (PostgreSQL) before timing."
         )
     lst = res.get("list")
-    if lst is None or "error" in lst:
-        row("3  proposals list", "FAILED: " + (lst or {}).get("error", "not run"))
+    if failed := part_failed(lst):
+        row("3  proposals list", failed)
     else:
         small, large = lst["queries_small"], lst["queries_large"]
         for who in ("anonymous", "member"):
@@ -488,30 +444,16 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (100k ballots)")
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
-    parser.add_argument("--db-url", help=argparse.SUPPRESS)
-    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-
-    if args.backend:  # subprocess: one database backend
-        run_backend(args.backend, args.db_url, args.quick, args.json_out)
-        return 0
-
-    result, load_avg = run_top_level(
+    return bench_main(
         __file__,
-        BENCH_PG_DB,
-        args.quick,
-        sqlite_note="DATABASE_URL is not a PostgreSQL URL: running on SQLite, where concurrent "
-        "votes serialise on the database file",
-        prefix="smartb-bench-gov-",
+        __doc__,
+        quick_help="smaller sizes (100k ballots)",
+        run_backend=run_backend,
+        print_report=print_report,
+        db_name=BENCH_PG_DB,
+        concurrent="votes",
+        parts=("votes", "tally", "list"),
     )
-    print_report(result, args.quick, load_avg)
-    failed = "error" in result or any(
-        "error" in (result.get(part) or {"error": 1}) for part in ("votes", "tally", "list")
-    )
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

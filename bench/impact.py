@@ -35,9 +35,9 @@ top level prints one table. Progress goes to stderr. Nothing here asserts on tim
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -49,17 +49,23 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"
 sys.path.insert(0, str(REPO))
 
 from bench._common import (  # noqa: E402 - after the sys.path fix above
-    db_version,
-    gunicorn,
-    load,
+    POSTAL_CODE,
+    api_against_healthz,
+    bench_main,
+    http_errors,
+    join_resident,
+    load_notes,
+    load_row,
     log,
-    log_tail,
+    make_user,
+    measuring,
+    part_failed,
     percentiles,
+    prepared,
     print_table,
     raw_ed25519,
-    run_top_level,
-    setup_django,
-    table_row,
+    run_parts,
+    table_of,
 )
 
 BENCH_PG_DB = "smartb_bench_impact"
@@ -78,7 +84,6 @@ SIZES = {
     "dashboard_runs": (10, 20),
     "raw_seconds": (2, 1),
 }
-POSTAL_CODE = "01000"
 DISTRICTS = [
     "centre",
     "nord",
@@ -116,28 +121,6 @@ def size(name: str, quick: bool) -> int:
 # --------------------------------------------------------------------------------------------
 # The measuring subprocess: the city, its members, curator and claims (all through services)
 # --------------------------------------------------------------------------------------------
-
-
-def make_user(username: str, *, is_staff: bool = False):
-    from identity.models import User
-
-    # post_save gives the account its custodial DID (and its ledger actor).
-    return User.objects.create_user(
-        username=username, email=f"{username}@example.org", password=None, is_staff=is_staff
-    )
-
-
-def join_resident(city, staff, username: str):
-    from governance import services
-
-    membership = services.membership_request(
-        user=make_user(username),
-        city=city,
-        college=city.colleges.get(slug="residents"),
-        postal_address="3 rue des Lilas",
-        postal_code=POSTAL_CODE,
-    )
-    return services.membership_approve(membership=membership, by=staff)
 
 
 def build_city(operator, slug: str, n_members: int) -> dict:
@@ -413,28 +396,24 @@ def bench_transfers(world: dict, quick: bool, db_url: str, workdir: Path) -> dic
             requests.append(("POST", path, json.dumps(body).encode(), headers[sender]))
         return requests
 
-    timed = transfers(n_requests, 0)
-    healthz = [("GET", "/healthz", None, host)] * size("healthz_requests", quick)
-    warm = [("GET", "/healthz", None, host)] * (clients * 4)
-    in_city = Transfer.objects.filter(city=city)
-
-    gunicorn_log = workdir / "gunicorn.log"
-    with gunicorn(db_url, gunicorn_log, tag="transfers") as port:
-        load(port, warm, clients)  # both workers import everything before timing
-        load(port, transfers(clients * 2, 5), clients)  # not timed
-        before = in_city.count()
-        log(f"transfers: {n_requests} POST {path} from {clients} keep-alive clients")
-        figures = load(port, timed, clients)
-        figures["recorded"] = in_city.count() - before
-        log(f"transfers: {len(healthz)} GET /healthz from {clients} keep-alive clients")
-        health_figures = load(port, healthz, clients)
+    run = api_against_healthz(
+        db_url,
+        workdir,
+        tag="transfers",
+        what=f"POST {path}",
+        clients=clients,
+        timed=transfers(n_requests, 0),
+        warm=transfers(clients * 2, 5),
+        healthz=size("healthz_requests", quick),
+        counted={"recorded": Transfer.objects.filter(city=city).count},
+    )
     return {
         "holders": h,
         "classes": codes,
-        "transfers": figures,
-        "healthz": health_figures,
+        "transfers": run["timed"],
+        "healthz": run["healthz"],
         "check": balances_check(city),
-        "log": log_tail(gunicorn_log),
+        "log": run["log"],
     }
 
 
@@ -644,6 +623,16 @@ def interleaved(calls: dict, runs: int) -> dict:
     return {name: percentiles(samples) for name, samples in times.items()}
 
 
+def rebuild_rollup(city) -> float:
+    """The rows filled in bulk bypass the services that keep the dashboard's roll-up: rebuild
+    it, as after an import (`manage.py impact_rollup_rebuild`). Returns the seconds it took."""
+    from impact.services import rollup_rebuild
+
+    started = time.perf_counter()
+    rollup_rebuild(city=city)
+    return time.perf_counter() - started
+
+
 def bench_dashboard(operator, quick: bool) -> dict:
     from allauth.mfa.totp.internal.auth import TOTP
     from django.db import connection
@@ -694,6 +683,7 @@ def bench_dashboard(operator, quick: bool) -> dict:
     result: dict = {"batches": n, "small": small, "runs": runs, "pages": pages}
     log(f"dashboard: filling to {small:,} batches (bulk_create)")
     filler.fill(small)
+    rebuild_rollup(city)
     result["batches_at_small"] = filler.count()
     result["selector_queries_small"] = selector_queries()
     page_error = None
@@ -703,6 +693,7 @@ def bench_dashboard(operator, quick: bool) -> dict:
         page_error = f"{type(error).__name__}: {error}"[:300]
     log(f"dashboard: filling to {n:,} batches (bulk_create)")
     filler.fill(n)
+    result["rollup_rebuild_seconds"] = rebuild_rollup(city)
     result["fill_seconds"] = filler.seconds
     result["fill_tables"] = filler.table_seconds
     if connection.vendor == "postgresql":
@@ -757,39 +748,35 @@ def bench_dashboard(operator, quick: bool) -> dict:
 
 
 def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
-    setup_django(db_url)
-    from django.db import connection
-
-    result: dict = {"backend": backend, "version": db_version()}
-    operator = make_user("bench-operator", is_staff=True)
-    world = None
-    try:
+    with measuring(backend, db_url, out) as result:
+        operator = make_user("bench-operator", is_staff=True)
         log(f"world: a city, its mayor, {size('holders', quick)} residents and a curator")
-        world = build_city(operator, "bench-impact", size("holders", quick))
-    except Exception as error:  # noqa: BLE001 - figures 1 and 2 need it
-        import traceback
+        world = prepared(
+            result,
+            out,
+            "world",
+            lambda: build_city(operator, "bench-impact", size("holders", quick)),
+        )
+        # SMARTB_BENCH_IMPACT_ONLY=dashboard (comma-separated parts) runs only those parts.
+        only = {p for p in os.environ.get("SMARTB_BENCH_IMPACT_ONLY", "").split(",") if p}
 
-        traceback.print_exc()
-        result["world"] = {"error": f"{type(error).__name__}: {error}"[:500]}
-    for name, call, needs_world in (
-        ("claims", lambda: bench_claims(world, quick), True),
-        ("transfers", lambda: bench_transfers(world, quick, db_url, out.parent), True),
-        ("dashboard", lambda: bench_dashboard(operator, quick), False),
-    ):
-        if needs_world and (world is None or "error" in result.get("claims", {})):
-            result[name] = {"error": "the city and its tokens could not be built"}
-            continue
-        try:
-            result[name] = call()
-        except Exception as error:  # noqa: BLE001 - report it, carry on with the other parts
-            import traceback
+        def unless(name: str) -> str | None:
+            if only and name not in only:
+                return "not run (SMARTB_BENCH_IMPACT_ONLY)"
+            if name != "dashboard" and (world is None or "error" in result.get("claims", {})):
+                return "the city and its tokens could not be built"
+            return None
 
-            traceback.print_exc()
-            result[name] = {"error": f"{type(error).__name__}: {error}"[:500]}
-        out.write_text(json.dumps(result))  # partial figures survive a later failure
-    out.write_text(json.dumps(result))
-    connection.close()
-    log(f"{backend}: done")
+        run_parts(
+            result,
+            out,
+            [
+                ("claims", lambda: bench_claims(world, quick)),
+                ("transfers", lambda: bench_transfers(world, quick, db_url, out.parent)),
+                ("dashboard", lambda: bench_dashboard(operator, quick)),
+            ],
+            unless=unless,
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -798,19 +785,15 @@ def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
 
 
 def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
-    rows: list[tuple] = []
-    notes: list[str] = []
+    rows, notes, row = table_of(res)
     name = res["backend"]
-
-    def row(figure, rate="", lat=None, ratio="", extra=""):
-        rows.append(table_row(figure, name, rate, lat, ratio, extra))
 
     if "world" in res:
         notes.append(f"world: FAILED: {res['world']['error']}")
 
     claims = res.get("claims")
-    if claims is None or "error" in claims:
-        row("1  claim_verify", "FAILED: " + (claims or {}).get("error", "not run"))
+    if failed := part_failed(claims):
+        row("1  claim_verify", failed)
     else:
         raw = claims["raw"]
         sigs, vers = claims["signatures_per_approval"], claims["verifications_per_approval"]
@@ -856,27 +839,23 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
         )
 
     tr = res.get("transfers")
-    if tr is None or "error" in tr:
-        row("2  token transfers", "FAILED: " + (tr or {}).get("error", "not run"))
+    if failed := part_failed(tr):
+        row("2  token transfers", failed)
     else:
         t, h, check = tr["transfers"], tr["healthz"], tr["check"]
-        row(
-            f"2  POST .../transfers, {t['clients']} clients (n={t['requests']:,})",
-            f"{t['per_s']:,.0f} /s",
-            t,
-            f"{t['per_s'] / h['per_s']:.1%} of healthz",
-            f"non-2xx {t['non_2xx']} (409 too few tokens: {t['statuses'].get('409', 0)}, "
-            f"5xx: {sum(v for k, v in t['statuses'].items() if k.startswith('5'))}), "
-            f"transport errors {t['transport_errors']}, "
-            f"negative balances: {check['negative_steps']}",
+        rows.append(
+            load_row(
+                "2  POST .../transfers",
+                name,
+                t,
+                h,
+                f"non-2xx {t['non_2xx']} (409 too few tokens: {t['statuses'].get('409', 0)}, "
+                f"5xx: {sum(v for k, v in t['statuses'].items() if k.startswith('5'))}), "
+                f"transport errors {t['transport_errors']}, "
+                f"negative balances: {check['negative_steps']}",
+            )
         )
-        row(
-            f"2  GET /healthz, {h['clients']} clients (n={h['requests']:,})",
-            f"{h['per_s']:,.0f} /s",
-            h,
-            "100 % (the limit)",
-            f"non-2xx {h['non_2xx']}, transport errors {h['transport_errors']}",
-        )
+        rows.append(load_row("2  GET /healthz", name, h, None, http_errors(h)))
         notes.append(
             f"transfers: gunicorn --workers 2 --threads 2 on 127.0.0.1 against {name}; the "
             f"{tr['holders']} residents of step 1 (each with a DRF token) send 1-9 units of "
@@ -901,14 +880,11 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
             f"{check['min_holding']}, batches whose holdings do not partition their serials: "
             f"{check['broken_batches']}. Units per class: {conserved}."
         )
-        for sample in t["samples"] + h["samples"]:
-            notes.append(f"transfers: error sample: {sample}")
-        if t["non_2xx"] or h["non_2xx"] or t["transport_errors"] or h["transport_errors"]:
-            notes.append("transfers: end of the gunicorn log:\n    " + "\n    ".join(tr["log"]))
+        notes += load_notes("transfers", tr["log"], t, h)
 
     d = res.get("dashboard")
-    if d is None or "error" in d:
-        row("3  dashboard", "FAILED: " + (d or {}).get("error", "not run"))
+    if failed := part_failed(d):
+        row("3  dashboard", failed)
     else:
         n, small = d["batches_at_large"], d["batches_at_small"]
         qs, ql = d["selector_queries_small"], d["selector_queries_large"]
@@ -966,6 +942,12 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
             f"as placeholders: three methodologies in turn, {len(DISTRICTS)} districts, "
             f"{len(SERVICES)} service refs, periods over 36 months, holders in turn, a tenth "
             f"retired; serials continue the city's counters"
+            + (
+                f"; the dashboard's roll-up is then rebuilt from them "
+                f"({d['rollup_rebuild_seconds']:.1f} s at {n:,} batches)"
+                if "rollup_rebuild_seconds" in d
+                else ""
+            )
             + (", and the database is ANALYZEd before timing" if d.get("analyzed") else "")
             + f". The selector's {d['raw_statements']} queries give {d['rows']['by_month']} "
             f"month rows, {d['rows']['by_district']} district rows, {d['rows']['by_service']} "
@@ -990,40 +972,29 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
     print_table("impact", res, rows, notes, quick=quick, load_avg=load_avg)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (100k batches)")
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
-    parser.add_argument("--db-url", help=argparse.SUPPRESS)
-    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-
-    if args.backend:  # subprocess: one database backend
-        run_backend(args.backend, args.db_url, args.quick, args.json_out)
-        return 0
-
-    result, load_avg = run_top_level(
-        __file__,
-        BENCH_PG_DB,
-        args.quick,
-        sqlite_note="DATABASE_URL is not a PostgreSQL URL: running on SQLite, where concurrent "
-        "transfers serialise on the database file",
-        prefix="smartb-bench-impact-",
-    )
-    print_report(result, args.quick, load_avg)
-    failed = "error" in result or any(
-        "error" in (result.get(part) or {"error": 1})
-        for part in ("claims", "transfers", "dashboard")
-    )
+def units_lost(result: dict) -> bool:
+    """A unit lost, created or overspent in the transfers: a bug, not a slow figure."""
     check = (result.get("transfers") or {}).get("check")
-    if check and (
+    return bool(check) and bool(
         check["negative_steps"]
         or check["broken_batches"]
         or check["final_mismatches"]
         or any(f["gap"] for f in check["per_class"].values())
-    ):
-        failed = True  # a unit lost, created or overspent is a bug, not a slow figure
-    return 1 if failed else 0
+    )
+
+
+def main() -> int:
+    return bench_main(
+        __file__,
+        __doc__,
+        quick_help="smaller sizes (100k batches)",
+        run_backend=run_backend,
+        print_report=print_report,
+        db_name=BENCH_PG_DB,
+        concurrent="transfers",
+        parts=("claims", "transfers", "dashboard"),
+        broken=units_lost,
+    )
 
 
 if __name__ == "__main__":

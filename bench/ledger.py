@@ -18,28 +18,39 @@ here asserts on time: the targets are reported as met or not.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import random
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 # `python bench/ledger.py` puts bench/ first on sys.path, where this file would shadow the
 # `ledger` app: take it off and put the repository root first.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 sys.path.insert(0, str(REPO))
+
+from bench._common import (  # noqa: E402 - after the sys.path fix above
+    PG_SCHEMES,
+    T0,
+    bench_args,
+    db_version,
+    heading,
+    log,
+    percentiles,
+    raw_ed25519,
+    run_postgres,
+    setup_django,
+    spawn,
+    table_lines,
+    table_row,
+)
+
 BENCH_PG_DB = "smartb_bench"
-T0 = time.perf_counter()
 
 # Sizes: (full, quick).
 SIZES = {
@@ -61,78 +72,14 @@ TARGETS = {
 }
 
 
-def log(message: str) -> None:
-    print(f"[{time.perf_counter() - T0:7.1f}s] {message}", file=sys.stderr, flush=True)
-
-
 def size(name: str, quick: bool) -> int | float:
     full, small = SIZES[name]
     return small if quick else full
 
 
-def percentiles(samples_s: list[float]) -> dict[str, float]:
-    """p50/p95/p99 in milliseconds."""
-    cuts = statistics.quantiles(samples_s, n=100, method="inclusive")
-    return {
-        "p50_ms": cuts[49] * 1000,
-        "p95_ms": cuts[94] * 1000,
-        "p99_ms": cuts[98] * 1000,
-        "mean_ms": statistics.fmean(samples_s) * 1000,
-    }
-
-
-# --------------------------------------------------------------------------------------------
-# 1. Raw Ed25519 (top-level process)
-# --------------------------------------------------------------------------------------------
-
-
-def raw_ed25519(seconds: float) -> dict:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    key = Ed25519PrivateKey.generate()
-    public = key.public_key()
-    message = hashlib.sha256(b"smartb-bench").digest() * 6 + b"12345678"  # 200 bytes
-    assert len(message) == 200
-
-    def rate(operation) -> float:
-        for _ in range(200):  # warm-up
-            operation()
-        done, start = 0, time.perf_counter()
-        while True:
-            for _ in range(250):
-                operation()
-            done += 250
-            elapsed = time.perf_counter() - start
-            if elapsed >= seconds:
-                return done / elapsed
-
-    signature = key.sign(message)
-    log(f"raw Ed25519: signing a 200-byte message for {seconds:.0f} s")
-    signs = rate(lambda: key.sign(message))
-    log(f"raw Ed25519: verifying for {seconds:.0f} s")
-    verifies = rate(lambda: public.verify(signature, message))
-    return {"sign_per_s": signs, "verify_per_s": verifies, "message_bytes": len(message)}
-
-
 # --------------------------------------------------------------------------------------------
 # 2-4. One database backend (subprocess)
 # --------------------------------------------------------------------------------------------
-
-
-def setup_django(db_url: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "smartb.settings.base"
-    os.environ["DATABASE_URL"] = db_url
-    os.environ["SMARTB_SEAL_BATCH_SIZE"] = str(10**9)  # no auto-seal during append timing
-    os.environ.pop("CELERY_BROKER_URL", None)  # no broker: Celery runs tasks eagerly
-    os.environ["DJANGO_DEBUG"] = "false"  # as in production: no per-query SQL capture
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    log(f"migrating a fresh database ({db_url.split('://', 1)[0]})")
-    call_command("migrate", verbosity=0)
 
 
 def bench_appends(quick: bool) -> tuple[dict, object]:
@@ -436,15 +383,7 @@ def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
     setup_django(db_url)
     from django.db import connection
 
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        version = f"SQLite {sqlite3.sqlite_version}"
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = f"PostgreSQL {cursor.fetchone()[0]}"
-    result: dict = {"backend": backend, "version": version}
+    result: dict = {"backend": backend, "version": db_version()}
     appends, chain = bench_appends(quick)
     result["appends"] = appends
     result["verify"] = bench_verify(chain)
@@ -460,66 +399,8 @@ def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def child_env(db_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = "smartb.settings.base"
-    env["DATABASE_URL"] = db_url
-    env["SMARTB_SEAL_BATCH_SIZE"] = str(10**9)
-    env.pop("CELERY_BROKER_URL", None)
-    env.pop("CELERY_RESULT_BACKEND", None)
-    env["DJANGO_DEBUG"] = "false"  # as in production: no per-query SQL capture
-    return env
-
-
-def spawn(backend: str, db_url: str, quick: bool, workdir: Path) -> dict:
-    out = workdir / f"{backend}.json"
-    command = [sys.executable, str(Path(__file__).resolve()), "--backend", backend]
-    command += ["--db-url", db_url, "--json-out", str(out)]
-    if quick:
-        command.append("--quick")
-    log(f"starting the {backend} run in a subprocess")
-    completed = subprocess.run(command, env=child_env(db_url), cwd=REPO, check=False)
-    if completed.returncode != 0 or not out.exists():
-        return {"backend": backend, "error": f"subprocess exited with {completed.returncode}"}
-    return json.loads(out.read_text())
-
-
-def pg_admin(url: str, statements: list[str]) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-
-
-def run_postgres(server_url: str, quick: bool, workdir: Path) -> dict:
-    parts = urlsplit(server_url)
-    if parts.path.strip("/") == BENCH_PG_DB:
-        return {"backend": "postgres", "error": f"DATABASE_URL already names {BENCH_PG_DB}"}
-    bench_url = urlunsplit(parts._replace(path="/" + BENCH_PG_DB))
-    drop = f"DROP DATABASE IF EXISTS {BENCH_PG_DB} WITH (FORCE)"
-    try:
-        pg_admin(server_url, [drop, f"CREATE DATABASE {BENCH_PG_DB}"])
-    except Exception as error:  # noqa: BLE001 - report and carry on with the table
-        return {"backend": "postgres", "error": f"cannot create {BENCH_PG_DB}: {error}"}
-    try:
-        return spawn("postgres", bench_url, quick, workdir)
-    finally:
-        try:
-            pg_admin(server_url, [drop])
-            log(f"dropped database {BENCH_PG_DB}")
-        except Exception as error:  # noqa: BLE001
-            log(f"could not drop {BENCH_PG_DB}: {error}")
-
-
 def fmt_rate(value: float) -> str:
     return f"{value:,.0f} /s"
-
-
-def fmt_ms(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
 
 def verdict(ok: bool) -> str:
@@ -528,27 +409,13 @@ def verdict(ok: bool) -> str:
 
 def print_report(raw: dict, results: list[dict], quick: bool) -> None:
     import cryptography
-    import django
 
     sign, verify = raw["sign_per_s"], raw["verify_per_s"]
     rows: list[tuple] = []
     notes: list[str] = []
 
     def row(figure, backend="-", rate="", lat=None, ratio="", target="", status=""):
-        lat = lat or {}
-        rows.append(
-            (
-                figure,
-                backend,
-                rate,
-                fmt_ms(lat.get("p50_ms")) if lat else "",
-                fmt_ms(lat.get("p95_ms")) if lat else "",
-                fmt_ms(lat.get("p99_ms")) if lat else "",
-                ratio,
-                target,
-                status,
-            )
-        )
+        rows.append((*table_row(figure, backend, rate, lat, ratio, target), status))
 
     row("1  raw Ed25519 sign, 200 B message", rate=fmt_rate(sign), ratio="100 %")
     row("1  raw Ed25519 verify, 200 B message", rate=fmt_rate(verify), ratio="100 %")
@@ -663,27 +530,9 @@ def print_report(raw: dict, results: list[dict], quick: bool) -> None:
 
     header = ("figure", "backend", "throughput", "p50 ms", "p95 ms", "p99 ms", "ratio to raw")
     header += ("target", "status")
-    widths = [max(len(str(r[c])) for r in [header, *rows]) for c in range(len(header))]
-    right = {2, 3, 4, 5, 6}
-
-    def line(cells) -> str:
-        out = [
-            str(cell).rjust(widths[c]) if c in right else str(cell).ljust(widths[c])
-            for c, cell in enumerate(cells)
-        ]
-        return "  ".join(out).rstrip()
-
     print()
-    print(
-        f"SMART B ledger benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, "
-        f"{'--quick' if quick else 'full run'}; nproc={os.cpu_count()}, "
-        f"{platform.machine()}, Python {platform.python_version()}, "
-        f"Django {django.get_version()}, cryptography {cryptography.__version__}, DEBUG off"
-    )
-    print(line(header))
-    print("  ".join("-" * w for w in widths))
-    for cells in rows:
-        print(line(cells))
+    print(heading("ledger", quick, f"cryptography {cryptography.__version__}"))
+    print("\n".join(table_lines(header, rows, {2, 3, 4, 5, 6})))
     print()
     print("ratio to raw = throughput / raw throughput of this run: appends / raw signatures/s,")
     print("ledger_verify / raw verifications/s, proofs: in-memory p50 / database p50.")
@@ -702,13 +551,7 @@ def print_report(raw: dict, results: list[dict], quick: bool) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (100k proofs)")
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
-    parser.add_argument("--db-url", help=argparse.SUPPRESS)
-    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-
+    args = bench_args(__doc__, "smaller sizes (100k proofs)")
     if args.backend:  # subprocess: one database backend
         run_backend(args.backend, args.db_url, args.quick, args.json_out)
         return 0
@@ -719,10 +562,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="smartb-bench-") as tmp:
         workdir = Path(tmp)
         sqlite_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-        results.append(spawn("sqlite", sqlite_url, args.quick, workdir))
+        results.append(spawn(__file__, "sqlite", sqlite_url, args.quick, workdir))
         server = os.environ.get("DATABASE_URL", "")
-        if server.startswith(("postgres://", "postgresql://", "pgsql://")):
-            results.append(run_postgres(server, args.quick, workdir))
+        if server.startswith(PG_SCHEMES):
+            results.append(run_postgres(__file__, BENCH_PG_DB, server, args.quick, workdir))
         elif server:
             log("DATABASE_URL is not PostgreSQL: PostgreSQL run skipped")
     # Measured again at the end: the ratios use the better of the two (the machine's limit).

@@ -57,7 +57,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 sys.path.insert(0, str(REPO))
 
-from bench._common import PG_SCHEMES, free_port, log, pg_admin  # noqa: E402
+from bench._common import PG_SCHEMES, gunicorn_server, log, pg_admin, stop  # noqa: E402
 from bench._load_gen import Generator, Operation, over_limit, summarise  # noqa: E402
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -128,32 +128,6 @@ def server_env(db_url: str, data_root: Path, redis_url: str) -> dict[str, str]:
     return env
 
 
-def http_ok(port: int) -> bool:
-    import http.client
-
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
-        ok = conn.getresponse().status == 200
-        conn.close()
-        return ok
-    except OSError:
-        return False
-
-
-def stop(process: subprocess.Popen, name: str) -> None:
-    """SIGTERM to the process we started (gunicorn's arbiter stops its own workers), then
-    SIGKILL after 30 s."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    log(f"{name} stopped (exit {process.returncode})")
-
-
 @contextlib.contextmanager
 def celery_worker(env: dict, log_path: Path) -> Iterator[subprocess.Popen]:
     """`celery -A smartb worker` on our queue, one process (solo pool), until it is ready."""
@@ -171,28 +145,23 @@ def celery_worker(env: dict, log_path: Path) -> Iterator[subprocess.Popen]:
             time.sleep(0.3)
         yield worker
     finally:
-        stop(worker, "worker")
+        stop(worker, "worker", timeout=30)
 
 
 @contextlib.contextmanager
 def gunicorn(env: dict, log_path: Path, workers: int, threads: int) -> Iterator[tuple[int, int]]:
     """gunicorn smartb.wsgi on a free local port until /healthz answers; yields (port, pid)."""
-    port = free_port()
-    command = [str(Path(sys.executable).parent / "gunicorn"), "smartb.wsgi"]
-    command += ["--workers", str(workers), "--threads", str(threads), "--keep-alive", "30"]
-    command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
-    log(f"starting gunicorn on 127.0.0.1:{port} ({workers} workers x {threads} threads)")
-    with log_path.open("wb") as out:
-        server = subprocess.Popen(command, env=env, cwd=REPO, stdout=out, stderr=out)
-    try:
-        deadline = time.monotonic() + 60
-        while not http_ok(port):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start: " + log_tail(log_path))
-            time.sleep(0.2)
+    with gunicorn_server(
+        env,
+        log_path,
+        tag="load",
+        workers=workers,
+        threads=threads,
+        options=("--keep-alive", "30"),
+        start_seconds=60,
+        stop_seconds=30,
+    ) as (port, server):
         yield port, server.pid
-    finally:
-        stop(server, "gunicorn")
 
 
 def log_tail(path: Path, lines: int = 15) -> str:

@@ -40,9 +40,7 @@ dataset with one large hosted CSV (64 MiB, 16 MiB with --quick) and a free agree
 
 from __future__ import annotations
 
-import argparse
 import http.client
-import json
 import statistics
 import sys
 import time
@@ -55,16 +53,23 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"
 sys.path.insert(0, str(REPO))
 
 from bench._common import (  # noqa: E402 - after the sys.path fix above
-    db_version,
+    POSTAL_CODE,
+    bench_main,
     gunicorn,
     load,
+    load_notes,
+    load_row,
     log,
     log_tail,
+    make_user,
+    measuring,
+    part_failed,
     percentiles,
+    prepared,
     print_table,
-    run_top_level,
-    setup_django,
-    table_row,
+    run_parts,
+    siret,
+    table_of,
 )
 
 BENCH_PG_DB = "smartb_bench_marketplace"
@@ -87,7 +92,6 @@ SIZES = {
     "search_requests_small": (20, 10),
     "search_requests": (60, 20),
 }
-POSTAL_CODE = "01000"
 PLAIN_PREFIX = "bench/plain/"
 PERSONAL_POLICY = {
     "permission": [
@@ -192,23 +196,6 @@ def baseline_app():
 # --------------------------------------------------------------------------------------------
 # The measuring subprocess: the world
 # --------------------------------------------------------------------------------------------
-
-
-def make_user(username: str, *, is_staff: bool = False):
-    from identity.models import User
-
-    return User.objects.create_user(
-        username=username, email=f"{username}@example.org", password=None, is_staff=is_staff
-    )
-
-
-def siret(n: int) -> str:
-    from stdnum import luhn
-
-    base = f"{7_100_000 + n:08d}"
-    siren = base + luhn.calc_check_digit(base)
-    nic = siren + "0001"
-    return nic + luhn.calc_check_digit(nic)
 
 
 def metadata(**fields):
@@ -743,39 +730,20 @@ def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
     import os
 
     os.environ["SMARTB_DATA_ROOT"] = str(out.parent / "data")
-    setup_django(db_url)
-    from django.db import connection
-
-    result: dict = {"backend": backend, "version": db_version()}
-    try:
-        world = build_world(quick)
-    except Exception as error:  # noqa: BLE001 - report it: every figure needs the world
-        import traceback
-
-        traceback.print_exc()
-        world = None
-        result["world"] = {"error": f"{type(error).__name__}: {error}"[:500]}
-    else:
-        result["world"] = world["summary"]
-    out.write_text(json.dumps(result))
-    for name, call in (
-        ("requests", lambda: bench_requests(world, quick, db_url, out.parent)),
-        ("streaming", lambda: bench_streaming(world, quick, db_url, out.parent)),
-        ("catalogue", lambda: bench_catalogue(world, quick)),
-    ):
-        if world is None:
-            result[name] = {"error": "the world could not be built"}
-            continue
-        try:
-            result[name] = call()
-        except Exception as error:  # noqa: BLE001 - report it, carry on with the other parts
-            import traceback
-
-            traceback.print_exc()
-            result[name] = {"error": f"{type(error).__name__}: {error}"[:500]}
-        out.write_text(json.dumps(result))  # partial figures survive a later failure
-    connection.close()
-    log(f"{backend}: done")
+    with measuring(backend, db_url, out) as result:
+        world = prepared(
+            result, out, "world", lambda: build_world(quick), lambda world: world["summary"]
+        )
+        run_parts(
+            result,
+            out,
+            [
+                ("requests", lambda: bench_requests(world, quick, db_url, out.parent)),
+                ("streaming", lambda: bench_streaming(world, quick, db_url, out.parent)),
+                ("catalogue", lambda: bench_catalogue(world, quick)),
+            ],
+            unless=lambda name: None if world else "the world could not be built",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -784,12 +752,8 @@ def run_backend(backend: str, db_url: str, quick: bool, out: Path) -> None:
 
 
 def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
-    rows: list[tuple] = []
-    notes: list[str] = []
+    rows, notes, row = table_of(res)
     name = res["backend"]
-
-    def row(figure, rate="", lat=None, ratio="", extra=""):
-        rows.append(table_row(figure, name, rate, lat, ratio, extra))
 
     world = res.get("world") or {"error": "not run"}
     if "error" in world:
@@ -805,19 +769,14 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
         )
 
     req = res.get("requests")
-    if req is None or "error" in req:
-        row("1  data requests", "FAILED: " + (req or {}).get("error", "not run"))
+    if failed := part_failed(req):
+        row("1  data requests", failed)
     else:
         d, p, h, c = req["data"], req["plain"], req["healthz"], req["check"]
         overhead = d["mean_ms"] - p["mean_ms"]
-        row(
-            f"1  GET .../agreements/<id>/data, {d['clients']} clients (n={d['requests']:,})",
-            f"{d['per_s']:,.0f} /s",
-            d,
-            f"{d['per_s'] / p['per_s']:.1%} of plain",
-            f"+{overhead:.1f} ms/request (mean), non-2xx {d['non_2xx']}, "
-            f"receipts {d['receipts']:,}",
-        )
+        extra = f"+{overhead:.1f} ms/request (mean), non-2xx {d['non_2xx']}, "
+        extra += f"receipts {d['receipts']:,}"
+        rows.append(load_row("1  GET .../agreements/<id>/data", name, d, p, extra, "plain"))
         row(
             f"1  GET /bench/plain/<id>, no checks (n={p['requests']:,})",
             f"{p['per_s']:,.0f} /s",
@@ -825,13 +784,7 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
             f"{p['per_s'] / h['per_s']:.1%} of healthz",
             f"non-2xx {p['non_2xx']}",
         )
-        row(
-            f"1  GET /healthz, {h['clients']} clients (n={h['requests']:,})",
-            f"{h['per_s']:,.0f} /s",
-            h,
-            "100 % (the limit)",
-            f"non-2xx {h['non_2xx']}",
-        )
+        rows.append(load_row("1  GET /healthz", name, h, None, f"non-2xx {h['non_2xx']}"))
         ip, raw = req["in_process"], req["raw_open"]
         row(
             f"1  in process: delivery_open + drain, serial (n={req['in_process_calls']})",
@@ -867,14 +820,11 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
         )
         if c["body_sample"]:
             notes.append(f"requests: first answer: {c['body_sample']}")
-        for sample in d["samples"] + p["samples"] + h["samples"]:
-            notes.append(f"requests: error sample: {sample}")
-        if d["non_2xx"] or p["non_2xx"] or d["transport_errors"] or p["transport_errors"]:
-            notes.append("requests: end of the gunicorn log:\n    " + "\n    ".join(req["log"]))
+        notes += load_notes("requests", req["log"], d, p, h)
 
     st = res.get("streaming")
-    if st is None or "error" in st:
-        row("2  streaming", "FAILED: " + (st or {}).get("error", "not run"))
+    if failed := part_failed(st):
+        row("2  streaming", failed)
     else:
         raw = st["raw"]["mb_s"]
         for label, key in (
@@ -904,8 +854,8 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
         )
 
     cat = res.get("catalogue")
-    if cat is None or "error" in cat:
-        row("3  catalogue search", "FAILED: " + (cat or {}).get("error", "not run"))
+    if failed := part_failed(cat):
+        row("3  catalogue search", failed)
     else:
         qs, ql = cat["queries_small"], cat["queries_large"]
         for label, _query in SEARCHES:
@@ -935,31 +885,16 @@ def print_report(res: dict, quick: bool, load_avg: list[float]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (10k datasets)")
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
-    parser.add_argument("--db-url", help=argparse.SUPPRESS)
-    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-
-    if args.backend:  # subprocess: one database backend
-        run_backend(args.backend, args.db_url, args.quick, args.json_out)
-        return 0
-
-    result, load_avg = run_top_level(
+    return bench_main(
         __file__,
-        BENCH_PG_DB,
-        args.quick,
-        sqlite_note="DATABASE_URL is not a PostgreSQL URL: running on SQLite, where concurrent "
-        "data requests serialise on the database file",
-        prefix="smartb-bench-marketplace-",
+        __doc__,
+        quick_help="smaller sizes (10k datasets)",
+        run_backend=run_backend,
+        print_report=print_report,
+        db_name=BENCH_PG_DB,
+        concurrent="data requests",
+        parts=("world", "requests", "streaming", "catalogue"),
     )
-    print_report(result, args.quick, load_avg)
-    failed = "error" in result or any(
-        "error" in (result.get(part) or {"error": 1})
-        for part in ("world", "requests", "streaming", "catalogue")
-    )
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

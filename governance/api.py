@@ -296,12 +296,26 @@ class BallotOutput(serializers.Serializer):
     entry = EntryRefField()
 
 
+class PickOutput(serializers.Serializer):
+    project = serializers.CharField(source="public_id")
+    title = serializers.CharField()
+    cost_cents = serializers.IntegerField(source="cost.cents")
+
+
 class MyBallotOutput(serializers.Serializer):
     proposal = serializers.CharField(source="proposal.public_id")
     title = serializers.CharField(source="proposal.title")
     proposal_status = serializers.CharField(source="proposal.status")
     college = serializers.CharField(source="college.slug")
     choice = serializers.CharField()
+    picks = PickOutput(
+        source="picked",
+        many=True,
+        allow_null=True,
+        help_text="on a participatory budget, the projects this ballot picks ([] for an "
+        "abstention; each pick counts once, weighted by the college at the tally); null on "
+        "other proposals",
+    )
     cast_at = serializers.DateTimeField()
     entry = EntryRefField()
 
@@ -943,11 +957,13 @@ class MyBallotsApi(GenericAPIView):
         responses=answers(200, MyBallotOutput(many=True), 401, 404),
         tags=[TAG],
         operation_id="governance_votes_mine",
-        description="My votes in this city, newest first, with their ledger entries.",
+        description="My votes in this city, newest first, with their ledger entries and, on "
+        "a participatory budget, the projects I picked.",
     )
     def get(self, request, slug: str):
         city = selectors.city_get(slug)
         page = self.paginate_queryset(selectors.my_ballots(request.user, city))
+        selectors.ballots_picks_attach(ballots=page, city=city)
         return self.get_paginated_response(MyBallotOutput(page, many=True).data)
 
 

@@ -321,23 +321,31 @@ class PickedProject:
     cost: Money
 
 
-def my_ballots_page(user, city: City, *, page: str | int | None, per_page: int = 20) -> Page:
-    """A page of `my_ballots`; each ballot on a participatory budget gets `.picked`, the
-    projects it picks (title and cost), others `.picked = None`. Two queries for the page and
-    one for the projects of all its budget ballots, whatever their number."""
-    result = Paginator(my_ballots(user, city), per_page).get_page(page)
-    wanted = {pid for ballot in result for pid in ballot.selection or []}
+def ballots_picks_attach(*, ballots, city: City) -> None:
+    """Give each of `ballots` (with their proposal loaded) `.picked`: on a participatory
+    budget, the projects it picks (id, title, cost) in the order of its selection, `[]` for an
+    abstention; on any other proposal, None. One query for the projects of all of them, none
+    when no ballot picks anything."""
+    wanted = {pid for ballot in ballots for pid in ballot.selection or []}
     projects = {}
     if wanted:
         rows = BudgetProject.objects.filter(proposal__city=city, public_id__in=wanted).values_list(
             "public_id", "title", "cost_cents"
         )
         projects = {pid: PickedProject(pid, title, Money(cost)) for pid, title, cost in rows}
-    for ballot in result:
+    for ballot in ballots:
         if "budget_cents" in (ballot.proposal.parameters or {}):
-            ballot.picked = [projects[pid] for pid in ballot.selection if pid in projects]
+            ballot.picked = [projects[pid] for pid in ballot.selection or [] if pid in projects]
         else:
             ballot.picked = None
+
+
+def my_ballots_page(user, city: City, *, page: str | int | None, per_page: int = 20) -> Page:
+    """A page of `my_ballots`, each ballot with `.picked` (see `ballots_picks_attach`). Two
+    queries for the page and one for the projects of all its budget ballots, whatever their
+    number."""
+    result = Paginator(my_ballots(user, city), per_page).get_page(page)
+    ballots_picks_attach(ballots=result, city=city)
     return result
 
 

@@ -1,7 +1,8 @@
 """REST API of impact (`/api/v1/impact/`).
 
 Each view parses its input with a serializer, checks permission with `impact.permissions`,
-calls one service or selector and answers with an output serializer. Errors leave as
+calls one service or selector and returns its result, answered through the output serializer
+and status its schema declares (`smartb.api.operation`). Errors leave as
 `{"error": {"code", "message"}}` (`smartb.api`): 400 bad input, 401 anonymous, 403 not
 allowed, 404 missing or hidden, 409 a state conflict (e.g. not enough tokens).
 
@@ -21,8 +22,8 @@ import binascii
 from django.db.models import Q
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -33,7 +34,7 @@ from governance.models import City, Membership, MembershipStatus
 from governance.selectors import city_get
 from identity.api import PreparedOutput, SignatureFields
 from identity.signed_actions import action_execute, action_prepare, prepared_as_dict
-from smartb.api import parsed
+from smartb.api import operation, parsed
 
 from . import permissions, selectors, services
 from .actions import RetireTokens, SubmitClaimBatch, TransferTokens
@@ -585,7 +586,7 @@ class PublicApi(APIView):
 
 
 class GoalsApi(PublicApi):
-    @extend_schema(
+    @operation(
         responses=ImpactGoalOutput(many=True),
         tags=[TAG],
         operation_id="impact_goals",
@@ -593,19 +594,19 @@ class GoalsApi(PublicApi):
         "(UN global indicator framework, A/RES/71/313).",
     )
     def get(self, request):
-        return Response(ImpactGoalOutput(selectors.goal_list(), many=True).data)
+        return selectors.goal_list()
 
 
 class TokenClassesApi(PublicApi):
-    @extend_schema(
+    @operation(
         responses=ImpactTokenClassOutput(many=True), tags=[TAG], operation_id="impact_classes"
     )
     def get(self, request):
-        return Response(ImpactTokenClassOutput(selectors.token_class_list(), many=True).data)
+        return selectors.token_class_list()
 
 
 class MethodologiesApi(PublicApi):
-    @extend_schema(
+    @operation(
         responses=ImpactMethodologyOutput(many=True),
         tags=[TAG],
         operation_id="impact_methodologies",
@@ -613,28 +614,26 @@ class MethodologiesApi(PublicApi):
         "source, and evidence requirements (CCCEV).",
     )
     def get(self, request):
-        return Response(ImpactMethodologyOutput(selectors.methodology_list(), many=True).data)
+        return selectors.methodology_list()
 
 
 class MethodologyApi(PublicApi):
-    @extend_schema(
+    @operation(
         parameters=[OpenApiParameter("public_id", str, OpenApiParameter.PATH)],
         responses=answers(200, ImpactMethodologyOutput, 404),
         tags=[TAG],
         operation_id="impact_methodology",
     )
     def get(self, request, public_id: str):
-        return Response(
-            ImpactMethodologyOutput(selectors.methodology_get(public_id=public_id)).data
-        )
+        return selectors.methodology_get(public_id=public_id)
 
 
 # --- claims -------------------------------------------------------------------------------
 
 
-def _claim_detail_response(claim: Claim, user, http_status=status.HTTP_200_OK) -> Response:
+def _claim_detail(claim: Claim, user) -> dict:
     detail = selectors.claim_detail(claim=claim, user=user)
-    data = {
+    return {
         "claim": detail.claim,
         "complete": detail.complete,
         "missing": detail.missing,
@@ -643,7 +642,6 @@ def _claim_detail_response(claim: Claim, user, http_status=status.HTTP_200_OK) -
         "batch": detail.batch,
         "can_verify": detail.can_verify,
     }
-    return Response(ImpactClaimDetailOutput(data).data, status=http_status)
 
 
 def _claim_of_city(request, city: City, public_id: str) -> Claim:
@@ -657,7 +655,7 @@ class ClaimCollectionApi(GenericAPIView):
     permission_classes = [IsAuthenticated]
     pagination_class = Pagination
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=ImpactClaimInput,
         responses=answers(201, ImpactClaimDetailOutput, 400, 401, 403, 404, 409),
@@ -683,14 +681,14 @@ class ClaimCollectionApi(GenericAPIView):
             district_code=data["district"],
             service_ref=data["service"],
         )
-        return _claim_detail_response(claim, request.user, status.HTTP_201_CREATED)
+        return _claim_detail(claim, request.user)
 
 
 class MyClaimsApi(GenericAPIView):
     permission_classes = [IsAuthenticated]
     pagination_class = Pagination
 
-    @extend_schema(
+    @operation(
         parameters=[
             *_city_params(),
             OpenApiParameter("state", str, description="draft, submitted, approved, ..."),
@@ -712,7 +710,7 @@ class MyClaimsApi(GenericAPIView):
 class ClaimDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_id_params("the claim"),
         responses=answers(200, ImpactClaimDetailOutput, 401, 404),
         tags=[TAG],
@@ -722,13 +720,13 @@ class ClaimDetailApi(APIView):
     )
     def get(self, request, slug: str, public_id: str):
         claim = _claim_of_city(request, city_get(slug), public_id)
-        return _claim_detail_response(claim, request.user)
+        return _claim_detail(claim, request.user)
 
 
 class EvidenceApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_id_params("the claim"),
         request=ImpactEvidenceInput,
         responses=answers(201, ImpactEvidenceOutput, 400, 401, 403, 404, 409),
@@ -769,13 +767,13 @@ class EvidenceApi(APIView):
                 content=content,
                 media_type=media_type,
             )
-        return Response(ImpactEvidenceOutput(evidence).data, status=status.HTTP_201_CREATED)
+        return evidence
 
 
 class ClaimSubmitApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_id_params("the claim"),
         request=None,
         responses=answers(200, ImpactClaimDetailOutput, 401, 403, 404, 409),
@@ -786,13 +784,13 @@ class ClaimSubmitApi(APIView):
     def post(self, request, slug: str, public_id: str):
         claim = _claim_of_city(request, city_get(slug), public_id)
         claim = services.claim_submit(claim=claim, by=request.user)
-        return _claim_detail_response(claim, request.user)
+        return _claim_detail(claim, request.user)
 
 
 class ClaimVerifyApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_id_params("the claim"),
         request=ImpactVerifyInput,
         responses=answers(201, ImpactVerificationOutput, 400, 401, 403, 404, 409),
@@ -812,14 +810,14 @@ class ClaimVerifyApi(APIView):
             recomputed_quantity=data["recomputed_quantity"],
             reason_code=data["reason_code"],
         )
-        return Response(ImpactVerificationOutput(verification).data, status=status.HTTP_201_CREATED)
+        return verification
 
 
 class VerificationQueueApi(GenericAPIView):
     permission_classes = [IsAuthenticated]
     pagination_class = Pagination
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         responses=answers(200, ImpactClaimOutput(many=True), 401, 403, 404),
         tags=[TAG],
@@ -845,7 +843,7 @@ def _batch_data(request, slug: str, serializer) -> dict:
 class ClaimBatchPrepareApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=ImpactBatchInput,
         responses=answers(200, PreparedOutput, 400, 401, 403, 404, 409),
@@ -863,7 +861,7 @@ class ClaimBatchPrepareApi(APIView):
 class ClaimBatchApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=ImpactBatchSubmitInput,
         responses=answers(201, ImpactClaimBatchOutput, 400, 401, 403, 404, 409),
@@ -887,7 +885,7 @@ class ClaimBatchApi(APIView):
                 items=data["items"],
             ),
         )
-        return Response(ImpactClaimBatchOutput(batch).data, status=status.HTTP_201_CREATED)
+        return batch
 
 
 # --- portfolio, transfers, retirements ----------------------------------------------------
@@ -896,7 +894,7 @@ class ClaimBatchApi(APIView):
 class PortfolioApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         responses=answers(200, ImpactPortfolioOutput, 401, 403, 404),
         tags=[TAG],
@@ -913,7 +911,7 @@ class PortfolioApi(APIView):
             "balances": selectors.portfolio_balances(portfolio=portfolio),
             "holdings": selectors.portfolio_holdings(portfolio=portfolio),
         }
-        return Response(ImpactPortfolioOutput(data).data)
+        return data
 
 
 def _transfer_data(request, slug: str, serializer) -> dict:
@@ -933,7 +931,7 @@ def _transfer_data(request, slug: str, serializer) -> dict:
 class TransferPrepareApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=ImpactTransferInput,
         responses=answers(200, PreparedOutput, 400, 401, 403, 404, 409),
@@ -950,7 +948,7 @@ class TransferPrepareApi(APIView):
 class TransferApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=ImpactTransferSubmitInput,
         responses=answers(201, ImpactTransferOutput, 400, 401, 403, 404, 409),
@@ -974,7 +972,7 @@ class TransferApi(APIView):
                 batch=data["batch"],
             ),
         )
-        return Response(ImpactTransferOutput(transfer).data, status=status.HTTP_201_CREATED)
+        return transfer
 
 
 def _retire_data(request, slug: str, serializer) -> dict:
@@ -995,7 +993,7 @@ def _retire_data(request, slug: str, serializer) -> dict:
 class RetirePrepareApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=ImpactRetireInput,
         responses=answers(200, PreparedOutput, 400, 401, 403, 404, 409),
@@ -1011,7 +1009,7 @@ class RetirePrepareApi(APIView):
 class RetireApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=ImpactRetireSubmitInput,
         responses=answers(201, ImpactRetirementOutput, 400, 401, 403, 404, 409),
@@ -1037,11 +1035,11 @@ class RetireApi(APIView):
                 batch=data["batch"],
             ),
         )
-        return Response(ImpactRetirementOutput(retirement).data, status=status.HTTP_201_CREATED)
+        return retirement
 
 
 class CertificateApi(PublicApi):
-    @extend_schema(
+    @operation(
         parameters=[OpenApiParameter("public_id", str, OpenApiParameter.PATH)],
         responses=answers(200, ImpactCertificateOutput, 404),
         tags=[TAG],
@@ -1052,13 +1050,13 @@ class CertificateApi(PublicApi):
     def get(self, request, public_id: str):
         retirement = selectors.retirement_get(public_id=public_id)
         certificate = selectors.retirement_certificate(retirement=retirement)
-        return Response(ImpactCertificateOutput(certificate).data)
+        return certificate
 
 
 class RedeemApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=ImpactRedeemInput,
         responses=answers(201, ImpactRedemptionOutput, 400, 401, 403, 404, 409),
@@ -1076,7 +1074,7 @@ class RedeemApi(APIView):
             token_class=_token_class(data["token_class"]),
             quantity=data["quantity"],
         )
-        return Response(ImpactRedemptionOutput(redemption).data, status=status.HTTP_201_CREATED)
+        return redemption
 
 
 # --- offers -------------------------------------------------------------------------------
@@ -1086,7 +1084,7 @@ class OfferCollectionApi(GenericAPIView):
     permission_classes = [AllowAny]
     pagination_class = Pagination
 
-    @extend_schema(
+    @operation(
         parameters=[*_city_params(), OpenApiParameter("token_class", str)],
         responses=answers(200, ImpactOfferOutput(many=True), 400, 404),
         tags=[TAG],
@@ -1100,7 +1098,7 @@ class OfferCollectionApi(GenericAPIView):
         page = self.paginate_queryset(selectors.offers_open(city=city, token_class=token_class))
         return self.get_paginated_response(ImpactOfferOutput(page, many=True).data)
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=ImpactOfferInput,
         responses=answers(201, ImpactOfferOutput, 400, 401, 403, 404, 409),
@@ -1121,7 +1119,7 @@ class OfferCollectionApi(GenericAPIView):
             quantity=data["quantity"],
             unit_price_cents=data["unit_price_cents"],
         )
-        return Response(ImpactOfferOutput(offer).data, status=status.HTTP_201_CREATED)
+        return offer
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -1136,7 +1134,7 @@ def _offer(city: City, public_id: str) -> SellOffer:
 class OfferBuyApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_id_params("the offer"),
         request=ImpactBuyInput,
         responses=answers(201, ImpactPurchaseOutput, 400, 401, 403, 404, 409),
@@ -1155,13 +1153,13 @@ class OfferBuyApi(APIView):
             by=request.user,
             quantity=data["quantity"],
         )
-        return Response(ImpactPurchaseOutput(purchase).data, status=status.HTTP_201_CREATED)
+        return purchase
 
 
 class OfferWithdrawApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_id_params("the offer"),
         request=None,
         responses=answers(200, ImpactOfferOutput, 401, 403, 404, 409),
@@ -1170,13 +1168,13 @@ class OfferWithdrawApi(APIView):
     )
     def post(self, request, slug: str, public_id: str):
         offer = services.offer_withdraw(offer=_offer(city_get(slug), public_id), by=request.user)
-        return Response(ImpactOfferOutput(offer).data)
+        return offer
 
 
 class ForwardOrderApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=ImpactOfferInput,
         responses=answers(201, ImpactForwardOrderOutput, 400, 401, 403, 404),
@@ -1195,7 +1193,7 @@ class ForwardOrderApi(APIView):
             quantity=data["quantity"],
             unit_price_cents=data["unit_price_cents"],
         )
-        return Response(ImpactForwardOrderOutput(order).data, status=status.HTTP_201_CREATED)
+        return order
 
 
 class ImpactMerchantOfferOutput(serializers.Serializer):
@@ -1242,7 +1240,7 @@ class MerchantOfferCollectionApi(GenericAPIView):
             return [IsAuthenticated()]
         return super().get_permissions()
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         responses=answers(200, ImpactMerchantOfferOutput(many=True), 404),
         tags=[TAG],
@@ -1253,7 +1251,7 @@ class MerchantOfferCollectionApi(GenericAPIView):
         page = self.paginate_queryset(selectors.merchant_offers(city=city_get(slug)))
         return self.get_paginated_response(ImpactMerchantOfferOutput(page, many=True).data)
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=ImpactMerchantOfferInput,
         responses=answers(201, ImpactMerchantOfferOutput, 400, 401, 403, 404),
@@ -1275,13 +1273,13 @@ class MerchantOfferCollectionApi(GenericAPIView):
             settlement=data["settlement"],
             stock=data.get("stock"),
         )
-        return Response(ImpactMerchantOfferOutput(offer).data, status=status.HTTP_201_CREATED)
+        return offer
 
 
 class MerchantRedeemApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_id_params("the merchant offer"),
         request=ImpactMerchantRedeemInput,
         responses=answers(201, ImpactMerchantRedemptionOutput, 400, 401, 403, 404, 409),
@@ -1298,9 +1296,7 @@ class MerchantRedeemApi(APIView):
         redemption = services.merchant_offer_redeem(
             offer=offer, buyer=_my_portfolio(request, city), by=request.user, items=data["items"]
         )
-        return Response(
-            ImpactMerchantRedemptionOutput(redemption).data, status=status.HTTP_201_CREATED
-        )
+        return redemption
 
 
 class ImpactCuratorInput(serializers.Serializer):
@@ -1318,7 +1314,7 @@ class ImpactCuratorOutput(serializers.Serializer):
 class CuratorGrantApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=ImpactCuratorInput,
         responses=answers(201, ImpactCuratorOutput, 400, 401, 403, 404, 409),
@@ -1337,11 +1333,11 @@ class CuratorGrantApi(APIView):
         if membership is None:
             raise InvalidInput(_("No such membership in this city."))
         curator = services.curator_grant(city=city, membership=membership, by=request.user)
-        return Response(ImpactCuratorOutput(curator).data, status=status.HTTP_201_CREATED)
+        return curator
 
 
 class DashboardApi(PublicApi):
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         responses=answers(200, ImpactDashboardOutput, 404),
         tags=[TAG],
@@ -1352,7 +1348,7 @@ class DashboardApi(PublicApi):
     )
     def get(self, request, slug: str):
         board = selectors.dashboard(city=city_get(slug))
-        return Response(ImpactDashboardOutput(board).data)
+        return board
 
 
 CITY = "cities/<slug:slug>"

@@ -1146,4 +1146,97 @@ class Participation(models.Model):
         return f"{self.call_id}:{self.membership_id} {self.status}"
 
 
+# --- the dashboard's roll-up ---------------------------------------------------------------
+# Written only by impact.services.rollup, in the transaction of the service that changes the
+# figures (after its ledger append, under the chain head's lock); rebuilt from the claims,
+# batches and holdings by `manage.py impact_rollup_rebuild` (and migration 0005).
+
+
+class ImpactMonth(models.Model):
+    """Approved impact of a city per month (the first day of the month the measured period
+    ends in), indicator, token class, unit, district and producing service: the sum of the
+    claims' quantities and their number. The dashboard reads its figures here, not from the
+    claims."""
+
+    city = models.ForeignKey("governance.City", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    token_class = models.ForeignKey(TokenClass, on_delete=models.PROTECT, related_name="+")
+    unit = models.CharField(max_length=64)
+    district_code = models.CharField(max_length=32, blank=True)
+    service_ref = models.CharField(max_length=32, blank=True)
+    quantity = models.BigIntegerField(default=0)
+    claims = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "city",
+                    "month",
+                    "indicator",
+                    "token_class",
+                    "unit",
+                    "district_code",
+                    "service_ref",
+                ],
+                name="impact_month_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=0, claims__gte=1), name="impact_month_counts"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city_id} {self.month:%Y-%m} {self.indicator_id}: {self.quantity}"
+
+
+class TokenTotal(models.Model):
+    """A city's units of a token class: issued, and how they split between available, in
+    escrow, retired and redeemed (the holdings partition the batches, and so do these)."""
+
+    city = models.ForeignKey("governance.City", on_delete=models.PROTECT, related_name="+")
+    token_class = models.ForeignKey(TokenClass, on_delete=models.PROTECT, related_name="+")
+    issued = models.BigIntegerField(default=0)
+    available = models.BigIntegerField(default=0)
+    escrow = models.BigIntegerField(default=0)
+    retired = models.BigIntegerField(default=0)
+    redeemed = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["city", "token_class"], name="token_total_unique"),
+            models.CheckConstraint(
+                condition=models.Q(available__gte=0, escrow__gte=0, retired__gte=0, redeemed__gte=0)
+                & models.Q(
+                    issued=models.F("available")
+                    + models.F("escrow")
+                    + models.F("retired")
+                    + models.F("redeemed")
+                ),
+                name="token_total_partition",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city_id}/{self.token_class_id}: {self.issued}"
+
+
+class ClaimCount(models.Model):
+    """How many claims of a city are in each state."""
+
+    city = models.ForeignKey("governance.City", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=16, choices=ClaimState.choices)
+    claims = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["city", "state"], name="claim_count_unique"),
+            models.CheckConstraint(condition=models.Q(claims__gte=0), name="claim_count_ge_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city_id} {self.state}: {self.claims}"
+
+
 from .simulation.models import *  # noqa: E402,F401,F403

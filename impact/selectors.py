@@ -20,6 +20,7 @@ from .compute import missing_requirements
 from .models import (
     Batch,
     Claim,
+    ClaimCount,
     ClaimState,
     Evidence,
     EvidenceType,
@@ -27,6 +28,7 @@ from .models import (
     ForwardStatus,
     Goal,
     Holding,
+    ImpactMonth,
     Indicator,
     InformationConcept,
     MerchantOffer,
@@ -42,6 +44,7 @@ from .models import (
     Retirement,
     SellOffer,
     TokenClass,
+    TokenTotal,
     Transfer,
     Verification,
 )
@@ -387,63 +390,107 @@ def payables_owed(*, city: City):
 
 
 # --- dashboard: constant query count ------------------------------------------------------
+# The figures come from the roll-up (`ImpactMonth`, `TokenTotal`, `ClaimCount`), which the
+# services keep in the transaction of every change (impact.services.rollup): a few rows per
+# month, whatever the number of claims, batches and holdings.
+
+_FIGURES = ("quantity", "claims")
+_LABELS = {
+    "goal": F("indicator__target__goal__number"),
+    "indicator_code": F("indicator__code"),
+    "token_class_code": F("token_class__code"),
+    "unit_name": F("unit"),
+}
 
 
-def _approved(city: City, since: date | None):
-    claims = Claim.objects.filter(city=city, state=ClaimState.APPROVED)
+def _next_month(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
+def _rolled_up(city: City, since: date | None):
+    """The roll-up's rows for the whole months from `since` on (all of them without it)."""
+    rows = ImpactMonth.objects.filter(city=city)
     if since is not None:
-        claims = claims.filter(period_end__gte=since)
-    return claims
+        rows = rows.filter(month__gte=since if since.day == 1 else _next_month(since))
+    return rows
+
+
+def _since_mid_month(city: City, since: date | None) -> list[dict]:
+    """When `since` is not the first of a month, the approved claims of its month from that
+    day on, counted live (one query; none otherwise): the roll-up holds whole months."""
+    if since is None or since.day == 1:
+        return []
+    return list(
+        Claim.objects.filter(
+            city=city,
+            state=ClaimState.APPROVED,
+            period_end__gte=since,
+            period_end__lt=_next_month(since),
+        )
+        .values("district_code", "service_ref", **_LABELS)
+        .annotate(quantity=Sum("quantity"), claims=Count("id"))
+        .order_by()
+    )
+
+
+def _grouped(rows, live: list[dict], keys: tuple[str, ...], **extra) -> list[dict]:
+    """`rows` (grouped by `keys` in the database, in their order) with the `live` rows
+    added in; integers, as the claims' own aggregates gave."""
+    out = [{**row, **{f: int(row[f]) for f in _FIGURES}} for row in rows]
+    if not live:
+        return out
+    index = {tuple(row[k] for k in keys): row for row in out}
+    for part in live:
+        row = {**extra, **part}
+        key = tuple(row[k] for k in keys)
+        if key not in index:
+            index[key] = {k: row[k] for k in keys} | dict.fromkeys(_FIGURES, 0)
+            out.append(index[key])
+        for f in _FIGURES:
+            index[key][f] += int(part[f])
+    return sorted(out, key=lambda row: tuple(row[k] for k in keys))
 
 
 def impact_by_month(*, city: City, since: date | None = None) -> list[dict]:
     """Approved impact per goal, indicator and month (the month the measured period ends),
-    with its unit: one query. Rows: goal, indicator, token_class, unit, month, quantity,
-    claims."""
-    return list(
-        _approved(city, since)
-        .annotate(month=TruncMonth("period_end"))
-        .values(
-            "month",
-            goal=F("indicator__target__goal__number"),
-            indicator_code=F("indicator__code"),
-            token_class_code=F("token_class__code"),
-            unit_name=F("unit"),
-        )
-        .annotate(quantity=Sum("quantity"), claims=Count("id"))
-        .order_by("month", "goal", "indicator_code")
+    with its unit: one query (two when `since` is not the first of a month). Rows: goal,
+    indicator, token_class, unit, month, quantity, claims."""
+    return _by_month(city, since, _since_mid_month(city, since))
+
+
+def _by_month(city: City, since: date | None, live: list[dict]) -> list[dict]:
+    keys = ("month", "goal", "indicator_code", "token_class_code", "unit_name")
+    rows = (
+        _rolled_up(city, since)
+        .values("month", **_LABELS)
+        .annotate(quantity=Sum("quantity"), claims=Sum("claims"))
+        .order_by(*keys)
     )
+    return _grouped(rows, live, keys, month=since.replace(day=1) if live else None)
 
 
 def impact_by_district(*, city: City, since: date | None = None) -> list[dict]:
-    """Approved impact per district and indicator: one query."""
-    return list(
-        _approved(city, since)
-        .values(
-            "district_code",
-            indicator_code=F("indicator__code"),
-            token_class_code=F("token_class__code"),
-            unit_name=F("unit"),
-        )
-        .annotate(quantity=Sum("quantity"), claims=Count("id"))
-        .order_by("district_code", "indicator_code")
-    )
+    """Approved impact per district and indicator: one query (two when `since` is not the
+    first of a month)."""
+    return _by_dimension(city, since, _since_mid_month(city, since), "district_code")
 
 
 def impact_by_service(*, city: City, since: date | None = None) -> list[dict]:
     """Approved impact per producing service (its deployment id; "" for claims made by
-    members themselves) and indicator: one query."""
-    return list(
-        _approved(city, since)
-        .values(
-            "service_ref",
-            indicator_code=F("indicator__code"),
-            token_class_code=F("token_class__code"),
-            unit_name=F("unit"),
-        )
-        .annotate(quantity=Sum("quantity"), claims=Count("id"))
-        .order_by("service_ref", "indicator_code")
+    members themselves) and indicator: one query (two when `since` is not the first of a
+    month)."""
+    return _by_dimension(city, since, _since_mid_month(city, since), "service_ref")
+
+
+def _by_dimension(city: City, since: date | None, live: list[dict], dimension: str):
+    keys = (dimension, "indicator_code", "token_class_code", "unit_name")
+    rows = (
+        _rolled_up(city, since)
+        .values(dimension, **{k: v for k, v in _LABELS.items() if k != "goal"})
+        .annotate(quantity=Sum("quantity"), claims=Sum("claims"))
+        .order_by(*keys)
     )
+    return _grouped(rows, live, keys)
 
 
 @dataclass
@@ -463,31 +510,115 @@ class TokenFigures:
 
 
 def tokens_by_class(*, city: City) -> list[TokenFigures]:
-    """Per token class: issued, held (available + escrow), retired, redeemed. Two queries;
-    issued always equals the sum of the others (holdings partition the batches)."""
-    figures: dict[str, TokenFigures] = {}
-    issued = (
-        Batch.objects.filter(city=city)
-        .values("token_class__code", "token_class__smallest_unit", "token_class__precision")
-        .annotate(total=Sum("quantity"))
-        .order_by()
-    )
-    for row in issued:
-        figures[row["token_class__code"]] = TokenFigures(
-            token_class=row["token_class__code"],
-            unit=row["token_class__smallest_unit"],
-            precision=row["token_class__precision"],
-            issued=row["total"],
+    """Per token class issued in the city: issued, held (available + escrow), retired,
+    redeemed. One query; issued always equals the sum of the others (holdings partition the
+    batches, and the roll-up's check constraint holds it)."""
+    totals = TokenTotal.objects.filter(city=city, issued__gt=0).select_related("token_class")
+    figures = [
+        TokenFigures(
+            token_class=total.token_class.code,
+            unit=total.token_class.smallest_unit,
+            precision=total.token_class.precision,
+            issued=total.issued,
+            available=total.available,
+            escrow=total.escrow,
+            retired=total.retired,
+            redeemed=total.redeemed,
         )
-    states = (
-        Holding.objects.filter(batch__city=city)
-        .values("token_class__code", "state")
+        for total in totals
+    ]
+    return sorted(figures, key=lambda f: f.token_class)
+
+
+@dataclass
+class Rollup:
+    """A city's roll-up rows (unsaved when computed afresh)."""
+
+    months: list[ImpactMonth]
+    claim_counts: list[ClaimCount]
+    token_totals: list[TokenTotal]
+
+    def keyed(self) -> dict[str, dict[tuple, tuple]]:
+        """Each table's rows by their unique key (database ids left out): what two roll-ups
+        are compared on."""
+        return {
+            "months": {
+                (
+                    m.month,
+                    m.indicator_id,
+                    m.token_class_id,
+                    m.unit,
+                    m.district_code,
+                    m.service_ref,
+                ): (int(m.quantity), int(m.claims))
+                for m in self.months
+            },
+            "claim_counts": {(c.state,): (int(c.claims),) for c in self.claim_counts if c.claims},
+            "token_totals": {
+                (t.token_class_id,): (t.issued, t.available, t.escrow, t.retired, t.redeemed)
+                for t in self.token_totals
+                if t.issued
+            },
+        }
+
+
+def rollup_stored(*, city: City) -> Rollup:
+    """The roll-up rows the dashboard reads (three queries)."""
+    return Rollup(
+        months=list(ImpactMonth.objects.filter(city=city)),
+        claim_counts=list(ClaimCount.objects.filter(city=city)),
+        token_totals=list(TokenTotal.objects.filter(city=city)),
+    )
+
+
+def rollup_computed(*, city: City) -> Rollup:
+    """The roll-up computed afresh from the city's claims, batches and holdings (four
+    aggregate queries over every row: what `rollup_rebuild` writes)."""
+    months = [
+        ImpactMonth(city=city, **row)
+        for row in Claim.objects.filter(city=city, state=ClaimState.APPROVED)
+        .annotate(month=TruncMonth("period_end"))
+        .values("month", "indicator_id", "token_class_id", "unit", "district_code", "service_ref")
+        .annotate(quantity=Sum("quantity"), claims=Count("id"))
+        .order_by()
+    ]
+    counts = [
+        ClaimCount(city=city, state=row["state"], claims=row["claims"])
+        for row in Claim.objects.filter(city=city)
+        .values("state")
+        .annotate(claims=Count("id"))
+        .order_by()
+    ]
+    totals = {
+        row["token_class_id"]: TokenTotal(
+            city=city, token_class_id=row["token_class_id"], issued=int(row["total"])
+        )
+        for row in Batch.objects.filter(city=city)
+        .values("token_class_id")
         .annotate(total=Sum("quantity"))
         .order_by()
-    )
-    for row in states:
-        setattr(figures[row["token_class__code"]], row["state"], row["total"])
-    return sorted(figures.values(), key=lambda f: f.token_class)
+    }
+    for row in (
+        Holding.objects.filter(batch__city=city)
+        .values("token_class_id", "state")
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    ):
+        setattr(totals[row["token_class_id"]], row["state"], int(row["total"]))
+    return Rollup(months=months, claim_counts=counts, token_totals=list(totals.values()))
+
+
+def rollup_differences(*, city: City) -> list[str]:
+    """Where the stored roll-up differs from one computed afresh: one line per differing
+    row (empty when they agree)."""
+    stored, computed = rollup_stored(city=city).keyed(), rollup_computed(city=city).keyed()
+    lines = []
+    for table, rows in computed.items():
+        have = stored[table]
+        for key in sorted(set(rows) | set(have), key=repr):
+            if rows.get(key) != have.get(key):
+                lines.append(f"{table} {key}: stored {have.get(key)}, computed {rows.get(key)}")
+    return lines
 
 
 def treasury_impact_inflows(*, city: City) -> list[dict]:
@@ -517,19 +648,21 @@ class Dashboard:
 
 
 def claims_by_state(*, city: City) -> dict[str, int]:
-    rows = Claim.objects.filter(city=city).values("state").annotate(n=Count("id")).order_by()
+    """The city's claims per state (every state, zero included): one query."""
     counts = {state: 0 for state in ClaimState.values}
-    counts.update({row["state"]: row["n"] for row in rows})
+    counts.update(ClaimCount.objects.filter(city=city).values_list("state", "claims"))
     return counts
 
 
 def dashboard(*, city: City, since: date | None = None) -> Dashboard:
-    """Every figure of the city's SDG dashboard: seven aggregate queries, whatever the
-    number of claims, batches and holdings. Aggregates only: it is public."""
+    """Every figure of the city's SDG dashboard: six queries over the roll-up and the
+    treasury (seven when `since` is not the first of a month), whatever the number of
+    claims, batches and holdings. Aggregates only: it is public."""
+    live = _since_mid_month(city, since)
     return Dashboard(
-        by_month=impact_by_month(city=city, since=since),
-        by_district=impact_by_district(city=city, since=since),
-        by_service=impact_by_service(city=city, since=since),
+        by_month=_by_month(city, since, live),
+        by_district=_by_dimension(city, since, live, "district_code"),
+        by_service=_by_dimension(city, since, live, "service_ref"),
         tokens=tokens_by_class(city=city),
         inflows=treasury_impact_inflows(city=city),
         claims_by_state=claims_by_state(city=city),

@@ -1,4 +1,6 @@
-"""Public, read-only REST API of the ledger (`/api/v1/ledger/`)."""
+"""Public REST API of the ledger (`/api/v1/ledger/`): reads, and the validators' signed
+writes (block signatures, equivocation evidence, key rotations), which a signature
+authenticates rather than an account."""
 
 from __future__ import annotations
 
@@ -15,13 +17,19 @@ from rest_framework.views import APIView
 from smartb.api import ErrorOutput, answers, error_response, parsed
 
 from . import selectors
-from .canonical import canonical_json
+from .canonical import MAX_SAFE_INTEGER, canonical_json
 from .checkpoint import note_body
+from .didkey import InvalidDid, did_from_public_key, public_key_from_did
 from .errors import EquivocationDetected, ProofUnavailable
 from .export import block_dict, transaction_dict
 from .receipt_check import receipt_check
 from .signing import checkpoint_origin
-from .validators import block_signature_submit, equivocation_record
+from .validators import (
+    block_signature_submit,
+    equivocation_record,
+    validator_key_rotate_prepare,
+    validator_key_rotate_signed,
+)
 
 
 class ChainOutput(serializers.Serializer):
@@ -446,6 +454,154 @@ class BlockSignatureApi(PublicReadView):
                 "final": result.final,
             },
             status=201 if result.created else 200,
+        )
+
+
+class DidKeyField(serializers.CharField):
+    """A did:key holding an Ed25519 public key, in its canonical spelling."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            canonical = did_from_public_key(public_key_from_did(value))
+        except InvalidDid:
+            canonical = None
+        if value != canonical:
+            raise serializers.ValidationError("not a did:key holding an Ed25519 public key")
+        return value
+
+
+class RotationInput(serializers.Serializer):
+    validator = DidKeyField(max_length=200, help_text="the validator's current did:key")
+    successor = DidKeyField(max_length=200, help_text="the did:key that takes its place")
+    effective_height = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_SAFE_INTEGER,
+        required=False,
+        help_text="first block the successor signs; default: the first height allowed",
+    )
+
+
+class RotationSignedInput(RotationInput):
+    effective_height = serializers.IntegerField(
+        min_value=1, max_value=MAX_SAFE_INTEGER, help_text="from the prepare answer"
+    )
+    created_at = serializers.CharField(max_length=40, help_text="from the prepare answer")
+    signature = serializers.CharField(
+        max_length=200, help_text="the validator's Ed25519 signature of signing_input"
+    )
+    successor_signature = serializers.CharField(
+        max_length=200, help_text="the successor's Ed25519 signature of successor_signing_input"
+    )
+
+
+RotationPreparedOutput = inline_serializer(
+    "ValidatorRotationPrepared",
+    {
+        "chain": serializers.CharField(),
+        "kind": serializers.CharField(),
+        "actor": serializers.CharField(),
+        "payload": serializers.JSONField(),
+        "created_at": serializers.CharField(),
+        "effective_height": serializers.IntegerField(),
+        "signing_input": serializers.CharField(
+            help_text="base64 of the RFC 8785 transaction bytes: the validator's key signs them"
+        ),
+        "successor_signing_input": serializers.CharField(
+            help_text="base64 of the successor's statement: the successor's key signs it"
+        ),
+        "signature_algorithm": serializers.CharField(),
+        "signature_encoding": serializers.CharField(),
+    },
+)
+
+RotationOutput = inline_serializer(
+    "ValidatorRotation",
+    {
+        "chain": serializers.CharField(),
+        "kind": serializers.CharField(),
+        "validator": serializers.CharField(),
+        "successor": serializers.CharField(),
+        "effective_height": serializers.IntegerField(),
+        "entry_index": serializers.IntegerField(),
+        "tx_hash": serializers.CharField(),
+    },
+)
+
+ROTATION_REFUSALS = (
+    "400 when a DID is not a did:key, the successor validates already, a signature does not "
+    "verify or the prepared rotation is stale (created_at too old, or the chain sealed past "
+    "effective_height: prepare again); 403 when the validator is not in the set in force at "
+    "that height; 404 for an unknown chain; 409 when this key, or a rotation to this "
+    "successor, is already scheduled (a replay, or a concurrent rotation)."
+)
+
+
+class ValidatorRotatePrepareApi(PublicReadView):
+    @extend_schema(
+        request=RotationInput,
+        responses=answers(200, RotationPreparedOutput, 400, 403, 404, 409),
+        operation_id="ledger_validator_rotate_prepare",
+        description=(
+            "A self-custody validator rotating its key, step 1: the transaction its current "
+            "key signs and the statement its successor key signs (both base64), with "
+            "created_at and effective_height to send back. Writes nothing. " + ROTATION_REFUSALS
+        ),
+    )
+    def post(self, request, slug: str):
+        data = parsed(RotationInput, request.data)
+        prepared = validator_key_rotate_prepare(
+            chain=selectors.chain_get(slug=slug),
+            validator=data["validator"],
+            successor=data["successor"],
+            effective_height=data.get("effective_height"),
+        )
+        return Response(
+            {
+                **prepared.transaction.fields,
+                "effective_height": prepared.effective_height,
+                "signing_input": base64.b64encode(prepared.transaction.signing_bytes).decode(),
+                "successor_signing_input": base64.b64encode(prepared.successor_statement).decode(),
+                "signature_algorithm": "Ed25519",
+                "signature_encoding": "hex or base64",
+            }
+        )
+
+
+class ValidatorRotateApi(PublicReadView):
+    @extend_schema(
+        request=RotationSignedInput,
+        responses=answers(201, RotationOutput, 400, 403, 404, 409),
+        operation_id="ledger_validator_rotate",
+        description=(
+            "A self-custody validator rotating its key, step 2: the prepare's input with "
+            "created_at, effective_height and both signatures. 201: the signed "
+            "`ledger.validators.rotate` transaction is appended and the successor signs from "
+            "effective_height. Nothing is written on a refusal. " + ROTATION_REFUSALS
+        ),
+    )
+    def post(self, request, slug: str):
+        data = parsed(RotationSignedInput, request.data)
+        change = validator_key_rotate_signed(
+            chain=selectors.chain_get(slug=slug),
+            validator=data["validator"],
+            successor=data["successor"],
+            effective_height=data["effective_height"],
+            created_at=data["created_at"],
+            signature=data["signature"],
+            successor_signature=data["successor_signature"],
+        )
+        return Response(
+            {
+                "chain": slug,
+                "kind": change.kind,
+                "validator": change.validator,
+                "successor": change.successor,
+                "effective_height": change.effective_height,
+                "entry_index": change.entry.index,
+                "tx_hash": change.entry.tx_hash,
+            },
+            status=201,
         )
 
 

@@ -14,6 +14,16 @@ urlpatterns = [
     path("chains/<slug:slug>/blocks/awaiting", api.BlocksAwaitingApi.as_view(), name="awaiting"),
     path("chains/<slug:slug>/validators", api.ValidatorsApi.as_view(), name="validators"),
     path(
+        "chains/<slug:slug>/validators/rotate/prepare",
+        api.ValidatorRotatePrepareApi.as_view(),
+        name="validator_rotate_prepare",
+    ),
+    path(
+        "chains/<slug:slug>/validators/rotate",
+        api.ValidatorRotateApi.as_view(),
+        name="validator_rotate",
+    ),
+    path(
         "chains/<slug:slug>/equivocations",
         api.EquivocationListApi.as_view(),
         name="equivocations",

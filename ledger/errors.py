@@ -94,3 +94,11 @@ class InvalidEvidence(LedgerError):
     code = "invalid_evidence"
     status = 400
     default_message = _("This is not evidence of equivocation.")
+
+
+class RotationPending(LedgerError):
+    code = "rotation_pending"
+    status = 409
+    default_message = _(
+        "A rotation of this validator's key, or to this successor, is already scheduled."
+    )

@@ -30,6 +30,9 @@ from .errors import (
     InvalidEvidence,
     InvalidValidatorChange,
     NotAValidator,
+    RotationPending,
+    StaleTransaction,
+    UnknownChain,
 )
 from .models import Block, BlockSignature, Chain, Equivocation, ValidatorChange
 from .quorum import (
@@ -43,10 +46,19 @@ from .quorum import (
     parse_change,
 )
 from .selectors import chain_schedule
-from .services import actor_register, ledger_append
+from .services import (
+    PreparedTransaction,
+    actor_register,
+    ledger_append,
+    ledger_append_signed,
+    transaction_prepare,
+)
 from .signing import Signer, checkpoint_origin, platform_validator
+from .timefmt import parse_timestamp
 
 HEADER_FIELDS = ("chain", "height", "prev_hash", "tree_size", "root", "sealed_at")
+# What a successor key signs to show it is held by whoever rotates to it (not a ledger kind).
+ROTATION_SUCCESSOR_PURPOSE = "ledger.validators.rotate.successor"
 
 
 def _locked_chain(chain: Chain | str) -> Chain:
@@ -107,6 +119,38 @@ def validator_set_schedule(
     )
 
 
+def _rotation_check(chain: Chain, *, validator: str, successor: str, height: int) -> None:
+    """Refuse a rotation of `validator` to `successor` from `height`, for the reason the
+    caller can act on: a DID that is not a did:key or a successor already validating (400),
+    a rotation of this key or to this successor already scheduled (409), a validator not in
+    the set in force at that height (403)."""
+    for did, what in ((validator, "the validator"), (successor, "the successor")):
+        try:
+            public_key_from_did(did)
+        except (InvalidDid, TypeError) as error:
+            raise InvalidValidatorChange(f"{what} is not a did:key") from error
+    schedule = chain_schedule(chain=chain)
+    for change in schedule.upcoming(chain.block_count - 1):
+        if change.kind == ROTATE_KIND and validator == change.validator:
+            raise RotationPending(
+                f"this validator's key is already rotated from block {change.effective_height}"
+            )
+        if change.kind == ROTATE_KIND and successor == change.successor:
+            raise RotationPending(
+                f"a rotation to this successor is already scheduled from block "
+                f"{change.effective_height}"
+            )
+    in_force = schedule.at(height)
+    if successor in in_force:
+        raise InvalidValidatorChange("the successor is a validator already")
+    if validator not in in_force:
+        raise NotAValidator()
+
+
+def _rotation_payload(*, validator: str, successor: str, height: int) -> dict:
+    return {"validator": validator, "successor": successor, "effective_height": height}
+
+
 @transaction.atomic
 def validator_key_rotate(
     *,
@@ -119,20 +163,13 @@ def validator_key_rotate(
 
     Signed by the old key itself (`ledger.validators.rotate`), which names the new DID:
     blocks below the height verify with the old key, blocks from it with the new one.
+    Refuses, writing nothing: see `_rotation_check` (one rotation of a key at a time).
     """
     chain = _locked_chain(chain)
     height = _effective_height(chain, effective_height)
-    try:
-        public_key_from_did(successor)
-    except (InvalidDid, TypeError) as error:
-        raise InvalidValidatorChange("the successor is not a did:key") from error
-    in_force = chain_schedule(chain=chain).at(height)
-    if validator.did not in in_force:
-        raise NotAValidator()
-    if successor in in_force:
-        raise InvalidValidatorChange("the successor is a validator already")
+    _rotation_check(chain, validator=validator.did, successor=successor, height=height)
     actor_register(did=validator.did)
-    payload = {"validator": validator.did, "successor": successor, "effective_height": height}
+    payload = _rotation_payload(validator=validator.did, successor=successor, height=height)
     entry = ledger_append(chain=chain, actor=validator, kind=ROTATE_KIND, payload=payload)
     return ValidatorChange.objects.create(
         chain=chain,
@@ -142,6 +179,146 @@ def validator_key_rotate(
         successor=successor,
         entry=entry,
     )
+
+
+def rotation_successor_statement(
+    *, chain: str, validator: str, successor: str, effective_height: int, created_at: str
+) -> bytes:
+    """The bytes a successor key signs to show it is held by whoever asks for the rotation.
+
+    The RFC 8785 canonical JSON of the rotation and its time, under its own `purpose`, so
+    this signature can never be taken for the signature of a transaction or a block."""
+    return canonical_json(
+        {
+            "purpose": ROTATION_SUCCESSOR_PURPOSE,
+            "chain": chain,
+            "validator": validator,
+            "successor": successor,
+            "effective_height": effective_height,
+            "created_at": created_at,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class PreparedRotation:
+    """What a self-custody validator signs to rotate its key: the transaction, with the old
+    key, and the successor's statement, with the new one."""
+
+    transaction: PreparedTransaction
+    successor_statement: bytes
+
+    @property
+    def effective_height(self) -> int:
+        return self.transaction.payload["effective_height"]
+
+
+def _chain_row(chain: Chain | str, *, lock: bool) -> Chain:
+    slug = chain.slug if isinstance(chain, Chain) else chain
+    rows = Chain.objects.select_for_update() if lock else Chain.objects
+    found = rows.filter(slug=slug).first()
+    if found is None:
+        raise UnknownChain()
+    return found
+
+
+def validator_key_rotate_prepare(
+    *,
+    chain: Chain | str,
+    validator: str,
+    successor: str,
+    effective_height: int | None = None,
+) -> PreparedRotation:
+    """The bytes a self-custody validator and its successor sign to rotate the validator's
+    key (see `validator_key_rotate_signed`), after the same checks; writes nothing."""
+    chain = _chain_row(chain, lock=False)
+    height = _effective_height(chain, effective_height)
+    _rotation_check(chain, validator=validator, successor=successor, height=height)
+    prepared = transaction_prepare(
+        chain=chain,
+        actor_did=validator,
+        kind=ROTATE_KIND,
+        payload=_rotation_payload(validator=validator, successor=successor, height=height),
+    )
+    statement = rotation_successor_statement(
+        chain=chain.slug,
+        validator=validator,
+        successor=successor,
+        effective_height=height,
+        created_at=prepared.created_at,
+    )
+    return PreparedRotation(prepared, statement)
+
+
+@transaction.atomic
+def validator_key_rotate_signed(
+    *,
+    chain: Chain | str,
+    validator: str,
+    successor: str,
+    effective_height: int,
+    created_at: str,
+    signature,
+    successor_signature,
+) -> ValidatorChange:
+    """Rotate a self-custody validator's key with signatures made outside the platform.
+
+    `signature` is the old key's over the prepared `ledger.validators.rotate` transaction
+    (it becomes the transaction's signature), `successor_signature` the new key's over
+    `rotation_successor_statement`, so nobody rotates to a key they cannot sign with. Both
+    raw Ed25519, hex or base64. Refuses, writing nothing: a signature that does not verify
+    or a `created_at` outside the freshness window (400), an `effective_height` the chain
+    has sealed past since the prepare (400), what `_rotation_check` refuses (400/403/409),
+    a replay of the recorded transaction (409).
+    """
+    old_raw, new_raw = decode_signature(signature), decode_signature(successor_signature)
+    payload = _rotation_payload(validator=validator, successor=successor, height=effective_height)
+    if type(effective_height) is not int:
+        raise InvalidValidatorChange("effective_height is the whole number of the prepare")
+    if not _verifies(
+        validator, old_raw, _rotation_signing_bytes(chain, validator, payload, created_at)
+    ):
+        raise BadSignature("the validator's signature does not verify over the prepared rotation")
+    statement = rotation_successor_statement(
+        chain=chain.slug if isinstance(chain, Chain) else chain,
+        validator=validator,
+        successor=successor,
+        effective_height=effective_height,
+        created_at=created_at,
+    )
+    if not _verifies(successor, new_raw, statement):
+        raise BadSignature("the successor's signature does not verify over its statement")
+    chain = _chain_row(chain, lock=True)
+    height = _effective_height(chain, effective_height)
+    _rotation_check(chain, validator=validator, successor=successor, height=height)
+    actor_register(did=validator)
+    entry = ledger_append_signed(
+        chain=chain,
+        actor_did=validator,
+        kind=ROTATE_KIND,
+        payload=payload,
+        created_at=created_at,
+        signature=old_raw,
+    )
+    return ValidatorChange.objects.create(
+        chain=chain,
+        effective_height=height,
+        kind=ROTATE_KIND,
+        validator=validator,
+        successor=successor,
+        entry=entry,
+    )
+
+
+def _rotation_signing_bytes(chain: Chain | str, validator: str, payload: dict, created_at: str):
+    """The canonical bytes of the rotation transaction as the validator prepared it."""
+    try:
+        moment = parse_timestamp(created_at)
+    except (TypeError, ValueError) as error:
+        raise StaleTransaction(str(error)) from error
+    return transaction_prepare(
+        chain=chain, actor_did=validator, kind=ROTATE_KIND, payload=payload, created_at=moment
+    ).signing_bytes
 
 
 def decode_signature(value) -> bytes:

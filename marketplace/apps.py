@@ -32,3 +32,13 @@ class MarketplaceConfig(AppConfig):
             checker=check_marketplace,
             after=("ledger", "identity", "governance"),
         )
+        # ... and the bank account its data invoices are paid into.
+        from .data.portability import check_data_billing, export_data_billing, import_data_billing
+
+        register_section(
+            "data_billing",
+            exporter=export_data_billing,
+            importer=import_data_billing,
+            checker=check_data_billing,
+            after=("ledger", "governance"),
+        )

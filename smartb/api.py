@@ -1,4 +1,5 @@
-"""API plumbing shared by every app: the JSON error body and domain-error mapping.
+"""API plumbing shared by every app: the JSON error body and domain-error mapping, and
+`operation`, the declaration of a view method (its schema and its answer).
 
 Every error leaves the API as `{"error": {"code": "...", "message": "..."}}` with the
 right status (400/401/403/404/405/409/429), never as an HTML 500 page.
@@ -6,9 +7,11 @@ right status (400/401/403/404/405/409/429), never as an HTML 500 page.
 
 from __future__ import annotations
 
+import functools
+
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
-from drf_spectacular.utils import inline_serializer
+from django.http import Http404, HttpResponseBase
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -48,6 +51,42 @@ ErrorOutput = inline_serializer(
 def answers(ok_status: int, ok, *error_statuses: int) -> dict:
     """An operation's responses: its success and the JSON error body for each refusal."""
     return {ok_status: ok, **{code: ErrorOutput for code in error_statuses}}
+
+
+def operation(**schema):
+    """Declare an API view method: its schema, given to drf-spectacular's `extend_schema` as
+    it is, and its answer, which follows the schema.
+
+    The method parses its input (`parsed`), checks, calls one service or selector and returns
+    the object (or the list, for a `many=True` serializer) that the documented success answer
+    serializes: the first of `responses`, e.g. `answers(201, ClaimOutput, 400, 404)`. It goes
+    out as that serializer's data with that status. A method that makes its own answer (a
+    paginated page, a file, a context for the serializer) returns it as is.
+
+    Errors need nothing more: domain errors, a 400 from `parsed`, 401/403/404 all leave as
+    `{"error": ...}` through `exception_handler`.
+    """
+    responses = schema["responses"]
+    ok, documented = (
+        next(iter(responses.items())) if isinstance(responses, dict) else (200, responses)
+    )
+
+    def answer(value) -> Response:
+        if isinstance(documented, serializers.ListSerializer):
+            return Response(type(documented.child)(value, many=True).data, status=ok)
+        if isinstance(documented, type) and issubclass(documented, serializers.BaseSerializer):
+            return Response(documented(value).data, status=ok)
+        raise TypeError(f"{documented!r} does not serialize an answer: return a Response")
+
+    def declare(method):
+        @functools.wraps(method)
+        def answered(view, request, *args, **kwargs):
+            value = method(view, request, *args, **kwargs)
+            return value if isinstance(value, HttpResponseBase) else answer(value)
+
+        return extend_schema(**schema)(answered)
+
+    return declare
 
 
 def parsed(serializer_class, data, **kwargs) -> dict:

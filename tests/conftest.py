@@ -26,6 +26,36 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def flush_by_delete_on_postgres():
+    """After each transactional test (live server, concurrency, workers) pytest-django
+    empties every table with `flush`: on PostgreSQL one TRUNCATE of them all, which gives
+    each of the ~120 tables a new file and costs about twice a DELETE of the few rows a test
+    leaves. Same result (every table empty, sequences untouched), in one transaction: Django's
+    foreign keys are deferrable, checked at the commit. A flush inside a test's transaction
+    (tests/portability), or asked to reset the sequences or to cascade, keeps the TRUNCATE."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or allow_cascade or not tables or self.connection.in_atomic_block:
+            return truncate(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        return ["SET CONSTRAINTS ALL DEFERRED"] + [
+            f"{style.SQL_KEYWORD('DELETE FROM')} {style.SQL_FIELD(self.quote_name(table))}"
+            for table in tables
+        ]
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = truncate
+
+
 @pytest.fixture(autouse=True)
 def english_outside_requests():
     """Messages raised by services, outside any request, in the source language (English),

@@ -5,6 +5,10 @@
 - `GET <chain>/cosignatures`: who cosigned which checkpoint of the chain, and when.
 - `GET cities/<city>/relations`: the logs a city witnesses, the cities witnessing its chain,
   and the inconsistency evidence about either.
+- `POST cities/<city>/add-checkpoint`: C2SP tlog-witness push: a log the city witnesses
+  sends its new checkpoint with a consistency proof (text/plain) and gets the city's
+  cosignature line back; the submission prefix of the city's witness is
+  `/api/v1/witnesses/cities/<city>`, its name `witness_key_name(city)`, its key the city's DID.
 
 Errors leave as `{"error": {"code", "message"}}` (`smartb.api`).
 """
@@ -24,6 +28,9 @@ from ledger.selectors import chain_get
 from smartb.api import ErrorOutput
 
 from . import selectors
+from .errors import OldSizeMismatch, PushMalformed
+from .services import witness_checkpoint_add
+from .tlog_witness import MAX_BODY, SIZE_CONTENT_TYPE
 
 TAG = "witnesses"
 
@@ -55,8 +62,20 @@ class RelationOutput(serializers.Serializer):
     log = serializers.CharField(source="log_slug")
     origin = serializers.CharField()
     base_url = serializers.CharField()
-    validators = serializers.ListField(child=serializers.CharField(), source="log_keys")
+    validators = serializers.ListField(
+        child=serializers.CharField(),
+        source="log_keys",
+        help_text="the log's validator set in force at the latest checkpoint cosigned",
+    )
     quorum = serializers.IntegerField()
+    pending_validator_changes = serializers.ListField(
+        child=serializers.DictField(),
+        source="pending_changes",
+        help_text="changes the log proved, in force from a later block height",
+    )
+    last_height = serializers.IntegerField(
+        allow_null=True, help_text="block height of the latest checkpoint cosigned, once known"
+    )
     active = serializers.BooleanField(source="is_active")
     last_size = serializers.IntegerField(allow_null=True)
     last_root = serializers.CharField()
@@ -131,3 +150,41 @@ class CityRelationsApi(PublicReadView):
             "inconsistencies": selectors.inconsistencies_about(city=city)[:50],
         }
         return Response(RelationsOutput(body).data)
+
+
+class AddCheckpointApi(PublicReadView):
+    """A write with no account: the log authenticates itself by its checkpoint's signatures
+    (C2SP tlog-witness), so no token, no session and no CSRF token are involved."""
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="witnesses_add_checkpoint",
+        description=(
+            "C2SP tlog-witness `add-checkpoint`: the body is `old <size>`, the consistency "
+            "proof (one base64 hash per line, at most 63), an empty line, then the checkpoint "
+            "(a C2SP signed note of a log the city witnesses, signed by a quorum of its "
+            "validators). 200: the city's cosignature/v1 line(s). 409 (`text/x.tlog.size`): "
+            "the size the city last cosigned, when `old` is not that size or the same size "
+            "came with another root. 403: not signed by a quorum of the log's validators. "
+            "404: no such city, or it does not witness that origin. 422: the proof fails."
+        ),
+        request={"text/plain": OpenApiTypes.STR},
+        responses={
+            (200, "text/plain"): OpenApiTypes.STR,
+            400: ErrorBody,
+            403: ErrorBody,
+            404: ErrorBody,
+            (409, SIZE_CONTENT_TYPE): OpenApiTypes.STR,
+            422: ErrorBody,
+        },
+    )
+    def post(self, request, slug: str):
+        city = city_get(slug)
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not length.isascii() or not length.isdigit() or int(length) > MAX_BODY:
+            raise PushMalformed()
+        try:
+            cosignature = witness_checkpoint_add(city=city, body=request.body)
+        except OldSizeMismatch as conflict:
+            return HttpResponse(f"{conflict.size}\n", status=409, content_type=SIZE_CONTENT_TYPE)
+        return HttpResponse(cosignature.line, content_type="text/plain; charset=utf-8")

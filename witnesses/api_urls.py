@@ -10,6 +10,11 @@ urlpatterns = [
         api.CityRelationsApi.as_view(),
         name="city_relations",
     ),
+    path(
+        "cities/<slug:slug>/add-checkpoint",
+        api.AddCheckpointApi.as_view(),
+        name="add_checkpoint",
+    ),
     path("<slug:slug>/checkpoint", api.WitnessedCheckpointApi.as_view(), name="checkpoint"),
     path("<slug:slug>/cosignatures", api.CosignatureListApi.as_view(), name="cosignatures"),
 ]

@@ -41,3 +41,43 @@ class FetchFailed(WitnessError):
     code = "fetch_failed"
     status = 502
     default_message = _("The log could not be fetched.")
+
+
+# C2SP tlog-witness `add-checkpoint` (a log pushing its checkpoint): the spec's statuses.
+
+
+class PushMalformed(WitnessError):
+    code = "invalid"
+    status = 400
+    default_message = _("The request is not an old size, a consistency proof and a checkpoint.")
+
+
+class UnknownLog(WitnessError):
+    code = "not_found"
+    status = 404
+    default_message = _("This city does not witness a log of that origin.")
+
+
+class LogNotAuthenticated(WitnessError):
+    code = "not_allowed"
+    status = 403
+    default_message = _("The checkpoint is not signed by a quorum of the log's validators.")
+
+
+class OldSizeMismatch(WitnessError):
+    """The old size is not the size the witness last cosigned (`size`), or the same size
+    came with another root."""
+
+    code = "conflict"
+    status = 409
+    default_message = _("The old size is not the size this witness last cosigned.")
+
+    def __init__(self, size: int, message=None) -> None:
+        super().__init__(message)
+        self.size = size
+
+
+class ProofRejected(WitnessError):
+    code = "bad_proof"
+    status = 422
+    default_message = _("The consistency proof does not hold.")

@@ -41,9 +41,17 @@ class WitnessRelation(models.Model):
     base_url = models.URLField(_("deployment address"), max_length=300, blank=True)
     log_slug = models.SlugField(_("chain"), max_length=64)
     origin = models.CharField(_("checkpoint origin"), max_length=255)
-    # The log's validator DIDs (did:key, Ed25519): a checkpoint needs `quorum` of them.
+    # The log's validator DIDs (did:key, Ed25519) in force at the latest checkpoint seen: a
+    # checkpoint needs `quorum` of them. They follow the log's own `ledger.validators.*`
+    # changes once the log proved them (`witnesses.light_client`).
     log_keys = models.JSONField(default=list)
     quorum = models.PositiveSmallIntegerField(default=1)
+    # Proved changes not in force yet at the latest checkpoint seen (`ledger.quorum.Change`
+    # fields, as JSON), and the tree size from which the log's changes are followed when no
+    # checkpoint was seen yet (None: from the first checkpoint seen).
+    pending_changes = models.JSONField(default=list, blank=True)
+    follow_from = models.BigIntegerField(null=True, blank=True)
+    last_height = models.BigIntegerField(null=True, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -115,6 +123,10 @@ class Reason(models.TextChoices):
     ROLLBACK = "rollback", _("the log showed a smaller tree than one it had signed")
     FORK = "fork", _("the log signed two different roots for the same size")
     BAD_PROOF = "bad_proof", _("the log's consistency proof does not hold")
+    BAD_VALIDATOR_CHANGE = (
+        "bad_validators",
+        _("the log changed its validators without proving it"),
+    )
 
 
 class Inconsistency(models.Model):

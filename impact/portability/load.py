@@ -9,20 +9,19 @@ from smartb.portability.registry import Tables
 from smartb.portability.rows import insert_rows
 
 from ..models import EvidenceType, Methodology, TokenClass
+from ..services.rollup import rollup_rebuild
 from .common import by_id
 from .methodologies import catalogue_loaded
 from .spec import Loading, Table
-from .tables import LOAD_ORDER, PURCHASES, TABLES
-
-# The tables of the tokens and claims: an export with none of their rows has no impact
-# section to write (the market and community rows name them).
-_CORE = TABLES[: TABLES.index(PURCHASES)]
+from .tables import LOAD_ORDER, TABLES
 
 
 def import_impact(ctx: ImportContext, tables: Tables) -> None:
-    """Write every row of the section, as it was on the origin; the portfolios and batches
-    are remembered for the sections that import after this one."""
-    if not any(tables.get(table.name) for table in _CORE):
+    """Write every row of the section, as it was on the origin (a city with no claims nor
+    tokens may still have participation calls, forward orders, projects: they come back
+    too); the portfolios and batches are remembered for the sections that import after this
+    one, and the dashboard's roll-up is built from the rows written."""
+    if not any(tables.get(table.name) for table in TABLES):
         return
     catalogue_loaded(tables)
     load = Loading(ctx)
@@ -35,6 +34,7 @@ def import_impact(ctx: ImportContext, tables: Tables) -> None:
         ctx.remember("impact.portfolio", public_id, portfolio)
     for public_id, batch in load.found["batches"].items():
         ctx.remember("impact.batch", public_id, batch)
+    rollup_rebuild(city=ctx.city)
 
 
 def _catalogue_and_treasury(ctx: ImportContext, tables: Tables) -> dict[str, dict]:

@@ -32,6 +32,7 @@ from .market import (
     offer_withdraw,
 )
 from .money import payable_settle, redemption_rate_set, token_redeem
+from .rollup import rollup_rebuild
 from .tokens import batch_issue, portfolio_forward_consent, token_retire, token_transfer
 from .verification import claim_bounty_post, claim_verify, curator_grant, curator_revoke
 
@@ -70,6 +71,7 @@ __all__ = [
     "project_contribute",
     "project_create",
     "redemption_rate_set",
+    "rollup_rebuild",
     "token_redeem",
     "token_retire",
     "token_transfer",

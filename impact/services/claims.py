@@ -34,6 +34,7 @@ from ..models import (
 )
 from ..permissions import can_edit_claim
 from ._common import HEX64, TOKEN, record, sha256_json, signer_of
+from .rollup import rollup_claim_state, rollup_claims_created
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_BATCH = 500
@@ -138,6 +139,7 @@ def claim_create(
         payload=claim_payload(claim),
     )
     claim.save()
+    rollup_claim_state(claim=claim, was=None)
     return claim
 
 
@@ -270,6 +272,7 @@ def claim_submit(*, claim: Claim, by: User) -> Claim:
         kind="impact.claim.submit",
         payload={"claim": claim.public_id},
     )
+    rollup_claim_state(claim=claim, was=ClaimState.DRAFT)
     return claim
 
 
@@ -460,6 +463,7 @@ def claim_batch_submit(
         for item in plan.items
     ]
     Claim.objects.bulk_create(claims)
+    rollup_claims_created(city=city, state=ClaimState.SUBMITTED, count=len(claims))
     evidence = []
     for claim, item in zip(claims, plan.items, strict=True):
         for evidence_type, ref, digest in item["evidence"]:

@@ -9,6 +9,7 @@ partial spend splits a range: the first serials leave, the rest stay.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,6 +42,7 @@ from ._common import (
     record,
     sha256_text,
 )
+from .rollup import rollup_tokens_issued, rollup_tokens_moved
 
 # --- issuing ------------------------------------------------------------------------------
 
@@ -124,6 +126,7 @@ def batch_issue(*, claim: Claim, credential: Credential) -> Batch:
         last_serial=batch.last_serial,
         quantity=batch.quantity,
     )
+    rollup_tokens_issued(batch=batch)
     if portfolio.accepts_forward_orders:
         from .market import forward_orders_fill
 
@@ -197,7 +200,8 @@ def move(
     redemption=None,
 ) -> None:
     """Give the taken serials to `to` in `state`: a whole holding changes hands, a partial
-    one is split (its first serials leave)."""
+    one is split (its first serials leave). Units changing state are counted in the
+    dashboard's roll-up."""
     fields = {
         "portfolio": to,
         "state": state,
@@ -205,8 +209,11 @@ def move(
         "retirement": retirement,
         "redemption": redemption,
     }
+    moves: dict[tuple[int, int, str, str], int] = defaultdict(int)
     for take in takes:
         holding = take.holding
+        key = (holding.batch.city_id, holding.token_class_id, holding.state, state)
+        moves[key] += take.quantity
         if take.quantity == holding.quantity:
             for name, value in fields.items():
                 setattr(holding, name, value)
@@ -224,6 +231,7 @@ def move(
             quantity=take.quantity,
             **fields,
         )
+    rollup_tokens_moved(moves=moves)
 
 
 def lock_portfolio(portfolio: Portfolio) -> Portfolio:

@@ -42,6 +42,7 @@ from ..models import (
 )
 from ..permissions import curator_of, made_claim
 from ._common import portfolio_for, positive_int, record, require_staff, signer_of
+from .rollup import rollup_claim_state
 from .tokens import batch_issue
 
 CREDENTIAL_TYPES = ["VerifiableCredential", "ImpactCertificateCredential"]
@@ -274,6 +275,7 @@ def claim_verify(
         },
     )
     verification.save()
+    was = claim.state
     claim.state = {
         Decision.APPROVE: ClaimState.APPROVED,
         Decision.REJECT: ClaimState.REJECTED,
@@ -282,6 +284,7 @@ def claim_verify(
     claim.reason_code = reason_code
     claim.decided_at = timezone.now()
     claim.save(update_fields=["state", "reason_code", "decided_at"])
+    rollup_claim_state(claim=claim, was=was)
     if credential is not None:
         batch_issue(claim=claim, credential=credential)
     if decision != Decision.DISPUTE:

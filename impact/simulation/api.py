@@ -20,7 +20,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 from governance.api import EntryRefField, ErrorOutput, answers
 from governance.models import City, MembershipStatus, Proposal
 from governance.selectors import city_get
-from smartb.api import parsed
+from smartb.api import operation, parsed
 
 from ..errors import InvalidInput, NotAllowed, NotFound
 from ..models import Methodology
@@ -233,17 +233,16 @@ def _impacts(data: dict) -> list[dict]:
     return impacts
 
 
-def _create(request, city: City, revises: Scenario | None) -> Response:
+def _create(request, city: City, revises: Scenario | None) -> Scenario:
     # Who may come before what they sent: a non-staff member gets 403, whatever the body.
     if not is_staff(request.user, city):
         raise NotAllowed(_("Only this city's municipality staff may do this."))
     data = parsed(SimulationScenarioInput, request.data)
     data["impacts"] = _impacts(data)
     scenario = services.scenario_create(city=city, by=request.user, revises=revises, **data)
-    scenario = selectors.scenario_get_for_user(
+    return selectors.scenario_get_for_user(
         city=city, public_id=scenario.public_id, user=request.user
     )
-    return Response(SimulationScenarioOutput(scenario).data, status=status.HTTP_201_CREATED)
 
 
 def _compared(request, city: City) -> list[dict]:
@@ -273,7 +272,7 @@ COMPARE_PARAMS = [
 class ScenarioCollectionApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         responses=answers(200, SimulationScenarioOutput(many=True), 401, 403, 404),
         tags=[TAG],
@@ -290,7 +289,7 @@ class ScenarioCollectionApi(APIView):
         context = {"chain": city.chain.slug}
         return Response(SimulationScenarioOutput(scenarios, many=True, context=context).data)
 
-    @extend_schema(
+    @operation(
         parameters=_city_params(),
         request=SimulationScenarioInput,
         responses=answers(201, SimulationScenarioOutput, 400, 401, 403, 404, 409),
@@ -307,7 +306,7 @@ class ScenarioCollectionApi(APIView):
 class ScenarioDetailApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(
+    @operation(
         parameters=_id_params("the scenario"),
         responses=answers(200, SimulationScenarioOutput, 404),
         tags=[TAG],
@@ -317,13 +316,13 @@ class ScenarioDetailApi(APIView):
         scenario = selectors.scenario_get_for_user(
             city=city_get(slug), public_id=public_id, user=request.user
         )
-        return Response(SimulationScenarioOutput(scenario).data)
+        return scenario
 
 
 class ScenarioRevisionApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_id_params("the scenario to revise"),
         request=SimulationScenarioInput,
         responses=answers(201, SimulationScenarioOutput, 400, 401, 403, 404, 409),
@@ -343,7 +342,7 @@ class ScenarioRevisionApi(APIView):
 class CompareApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(
+    @operation(
         parameters=COMPARE_PARAMS,
         responses=answers(200, SimulationCompareRow(many=True), 400, 404),
         tags=[TAG],
@@ -353,7 +352,7 @@ class CompareApi(APIView):
     )
     def get(self, request, slug: str):
         rows = _compared(request, city_get(slug))
-        return Response(SimulationCompareRow(rows, many=True).data)
+        return rows
 
 
 class CompareCsvApi(APIView):
@@ -383,7 +382,7 @@ class CompareCsvApi(APIView):
 class ForecastApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(
+    @operation(
         parameters=_id_params("the scenario"),
         responses=answers(200, SimulationForecastRow(many=True), 404),
         tags=[TAG],
@@ -396,13 +395,13 @@ class ForecastApi(APIView):
             city=city_get(slug), public_id=public_id, user=request.user
         )
         rows = selectors.forecast_vs_certified(scenario=scenario)
-        return Response(SimulationForecastRow(rows, many=True).data)
+        return rows
 
 
 class AttachApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
+    @operation(
         parameters=_id_params("the scenario"),
         request=SimulationAttachInput,
         responses=answers(201, SimulationAttachmentOutput, 400, 401, 403, 404, 409),
@@ -423,13 +422,13 @@ class AttachApi(APIView):
         if proposal is None:
             raise NotFound(_("No such proposal in this city."))
         attachment = services.scenario_attach(scenario=scenario, proposal=proposal, by=request.user)
-        return Response(SimulationAttachmentOutput(attachment).data, status=status.HTTP_201_CREATED)
+        return attachment
 
 
 class ProposalScenariosApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(
+    @operation(
         parameters=_id_params("the proposal"),
         responses=answers(200, SimulationAttachmentOutput(many=True), 404),
         tags=[TAG],
@@ -445,7 +444,7 @@ class ProposalScenariosApi(APIView):
             for attachment in selectors.scenarios_for_proposal(proposal=proposal)
             if selectors.can_see_scenario(request.user, attachment.scenario)
         ]
-        return Response(SimulationAttachmentOutput(attachments, many=True).data)
+        return attachments
 
 
 CITY = "cities/<slug:slug>"

@@ -11,6 +11,7 @@ __all__ = [
     "DataError",
     "InvalidInput",
     "InvalidOntology",
+    "NoCreditorAccount",
     "NotAllowed",
     "NotCurator",
     "StoredDataCorrupt",
@@ -60,4 +61,13 @@ class StoredDataCorrupt(DataError):
     status = 409
     default_message = _(
         "The stored file does not decrypt (altered or incomplete): nothing is served from it."
+    )
+
+
+class NoCreditorAccount(DataError):
+    code = "no_creditor_account"
+    status = 409
+    default_message = _(
+        "This city has not set the bank account its data invoices are paid into: pay from a "
+        "prepaid balance, or ask the municipality to set its account."
     )

@@ -1,4 +1,5 @@
-"""Forms of the personal-data wallet: answering a consent request, erasing the account."""
+"""Forms of the personal-data wallet (answering a consent request, erasing the account) and of
+the staff's billing page (the city's creditor account)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,23 @@ class EraseForm(forms.Form):
         if self.user is None or not self.user.check_password(password):
             raise forms.ValidationError(_("Your account password is not correct."))
         return password
+
+
+class CreditorAccountForm(forms.Form):
+    """The bank account the city's data invoices are paid into; the service checks the IBAN
+    and BIC (schwifty) and that they make a valid SEPA file."""
+
+    holder_name = forms.CharField(
+        label=_("Account holder"),
+        max_length=70,
+        help_text=_("As the bank knows it, e.g. “Ville de Montpellier – régie des données”."),
+    )
+    iban = forms.CharField(
+        label=_("IBAN"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    bic = forms.CharField(
+        label=_("BIC"),
+        max_length=11,
+        required=False,
+        help_text=_("Leave empty to use the BIC of the IBAN's bank, when it is known."),
+    )

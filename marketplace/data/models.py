@@ -45,7 +45,8 @@ Billing (part 2)
     `RevenueShare`s (producer, data owners, treasury, operator), `PrepaidBalance` (never
     negative: a database constraint) with its `BalanceMovement`s, and `Payment` (prepaid or
     SEPA credit transfer: the pain.001 file's digest; the IBAN stays in this table, never on
-    the ledger).
+    the ledger). `CreditorAccount`: the city's own account its data invoices are paid into
+    (set by its staff; the ledger gets its salted digest and the IBAN's last 4 characters).
 
 The ledger holds public ids, DIDs, integers and SHA-256 digests; every text (titles,
 descriptions, reasons, URLs, contacts, IBANs) stays here. Money is integer cents.
@@ -1284,3 +1285,38 @@ class BalanceMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.balance_id}: {self.amount_cents}"
+
+
+class CreditorAccount(models.Model):
+    """The bank account a city's data invoices are paid into by SEPA credit transfer (the
+    creditor of every pain.001 file of the city), set by its municipality staff. One per city;
+    a change replaces it, each change signed on the city's ledger with `digest` (SHA-256 of
+    the canonical account and its random `salt`, so a low-entropy IBAN cannot be guessed back
+    from the ledger) and the IBAN's last 4 characters: the holder, IBAN and BIC stay here."""
+
+    city = models.OneToOneField(
+        "governance.City", on_delete=models.PROTECT, related_name="data_creditor_account"
+    )
+    holder_name = models.CharField(max_length=70)
+    iban = models.CharField(max_length=34)
+    bic = models.CharField(max_length=11)
+    salt = models.CharField(max_length=32)
+    digest = models.CharField(max_length=SHA256_LENGTH)
+    entry = models.ForeignKey("ledger.Transaction", on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(iban="") & ~Q(bic="") & ~Q(holder_name=""),
+                name="creditor_account_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city_id}: …{self.iban[-4:]}"
+
+    @property
+    def iban_display(self) -> str:
+        """The IBAN in groups of four, as printed on a bank statement."""
+        return " ".join(self.iban[i : i + 4] for i in range(0, len(self.iban), 4))

@@ -4,6 +4,7 @@ catalogue_urls.py, none of them under offers/)."""
 
 from django.urls import path
 
+from . import billing_views
 from . import offer_views as views
 
 app_name = "data_offers"
@@ -20,4 +21,6 @@ urlpatterns = [
     path("a/<str:public_id>/", views.agreement_detail, name="agreement_detail"),
     path("a/<str:public_id>/download/", views.agreement_download, name="agreement_download"),
     path("purges/<str:public_id>/acknowledge/", views.purge_acknowledge, name="purge_acknowledge"),
+    # the municipality staff: the city's creditor account, transfers waiting
+    path("billing/", billing_views.billing, name="billing"),
 ]

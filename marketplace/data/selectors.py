@@ -7,12 +7,17 @@ prefetched relation) whatever the filters and the number of datasets.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from governance.models import City
 
+from . import sepa
+from .errors import InvalidInput
 from .models import (
+    CreditorAccount,
     Curation,
     Dataset,
     DatasetStatus,
@@ -24,6 +29,9 @@ from .models import (
     OfferStatus,
     Ontology,
     OntologyTerm,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
     ReviewStatus,
     TermKind,
 )
@@ -263,3 +271,48 @@ def curation_queue(*, city: City) -> dict:
             .order_by("created_at", "pk")
         ),
     }
+
+
+# --- billing: the city's creditor account -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditorOverview:
+    """What the staff's billing page says about where transfers for the city's data go."""
+
+    account: CreditorAccount | None  # the city's own account, when its staff set one
+    deployment: sepa.Party | None  # the deployment's account (None: misconfigured)
+    deployment_is_example: bool  # the published example account of the development settings
+    fallback_allowed: bool  # may the city be paid into the deployment's account?
+
+    @property
+    def transfers_refused(self) -> bool:
+        """No account of its own and no fallback: transfer files are refused."""
+        return self.account is None and (not self.fallback_allowed or self.deployment is None)
+
+
+def creditor_overview(*, city: City) -> CreditorOverview:
+    account = CreditorAccount.objects.select_related("entry__chain").filter(city=city).first()
+    try:
+        deployment = sepa.deployment_creditor()
+    except InvalidInput:
+        deployment = None
+    return CreditorOverview(
+        account=account,
+        deployment=deployment,
+        deployment_is_example=deployment is not None and sepa.is_example_account(deployment),
+        fallback_allowed=sepa.fallback_allowed(),
+    )
+
+
+def sepa_transfers_waiting(*, city: City, limit: int = 50) -> list[Payment]:
+    """The city's SEPA transfers waiting for the money to arrive, oldest first."""
+    return list(
+        Payment.objects.select_related("invoice", "entry__chain")
+        .filter(
+            invoice__agreement__dataset__city=city,
+            kind=PaymentKind.SEPA,
+            status=PaymentStatus.PENDING,
+        )
+        .order_by("created_at", "pk")[:limit]
+    )

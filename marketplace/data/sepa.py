@@ -2,15 +2,20 @@
 files (sepaxml, validated against the schema it ships with).
 
 A consumer settling an invoice by transfer gets a pain.001 file to hand to its bank: the
-consumer is the debtor, the platform's collection account the creditor
-(`SMARTB_DATA_CREDITOR_NAME`, `_IBAN`, `_BIC`: settings read from the environment, required in
-production; development and tests use a published test IBAN). The file and the
-IBAN stay in the database; the ledger holds the file's SHA-256 only.
+consumer is the debtor, the creditor is the account of the dataset's city, set by its
+municipality staff (`CreditorAccount`, `services.creditor.creditor_account_set`). A city that
+has not set one falls back to the deployment's collection account (`SMARTB_DATA_CREDITOR_NAME`,
+`_IBAN`, `_BIC`: settings read from the environment, required in production; development and
+tests use a published example IBAN, `EXAMPLE_IBAN`), unless the deployment forbids that
+fallback (`SMARTB_DATA_CREDITOR_FALLBACK`, off in production): then the transfer is refused
+until the city sets its account. The file and the IBANs stay in the database; the ledger holds
+the file's SHA-256 and the account's salted digest only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 from xml.etree.ElementTree import ParseError as XmlParseError
@@ -22,9 +27,14 @@ from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer
 from sepaxml.validation import ValidationError as SepaValidationError
 
-from .errors import InvalidInput
+from ledger.canonical import canonical_json
+
+from .errors import InvalidInput, NoCreditorAccount
 
 SCHEMA = "pain.001.001.09"
+# The published example account of the development settings (smartb/settings/base.py): a
+# transfer to it never reaches anyone.
+EXAMPLE_IBAN = "FR7630006000011234567890189"
 _END_TO_END = re.compile(r"^[A-Za-z0-9\-_.]{1,35}$")
 
 
@@ -33,6 +43,7 @@ class Party:
     name: str
     iban: str
     bic: str
+    account_digest: str = ""  # a city's creditor account: the digest its staff signed
 
 
 def iban_clean(value) -> str:
@@ -65,14 +76,49 @@ def bic_clean(value, *, iban: str) -> str:
     return derived.compact
 
 
-def creditor() -> Party:
-    """The platform's collection account, as configured (checked like any IBAN)."""
+def account_digest(*, holder_name: str, iban: str, bic: str, salt: str) -> str:
+    """SHA-256 (hex) of the RFC 8785 canonical JSON of the account and its salt: what the
+    ledger holds of a city's creditor account."""
+    document = {"bic": bic, "holder_name": holder_name, "iban": iban, "salt": salt}
+    return hashlib.sha256(canonical_json(document)).hexdigest()
+
+
+def deployment_creditor() -> Party:
+    """The deployment's collection account, as configured (checked like any IBAN)."""
     iban = iban_clean(settings.SMARTB_DATA_CREDITOR_IBAN)
     return Party(
         name=settings.SMARTB_DATA_CREDITOR_NAME,
         iban=iban,
         bic=bic_clean(settings.SMARTB_DATA_CREDITOR_BIC, iban=iban),
     )
+
+
+def fallback_allowed() -> bool:
+    """May a city without its own account be paid into the deployment's account?"""
+    return bool(getattr(settings, "SMARTB_DATA_CREDITOR_FALLBACK", True))
+
+
+def is_example_account(party: Party) -> bool:
+    """The published example account of the development settings: no money ever arrives."""
+    return party.iban == EXAMPLE_IBAN
+
+
+def creditor(*, city=None) -> Party:
+    """Who a transfer for `city`'s data is paid to: the city's own account when its staff set
+    one, else the deployment's (`NoCreditorAccount` when the deployment forbids that)."""
+    from .models import CreditorAccount
+
+    account = CreditorAccount.objects.filter(city=city).first() if city is not None else None
+    if account is not None:
+        return Party(
+            name=account.holder_name,
+            iban=account.iban,
+            bic=account.bic,
+            account_digest=account.digest,
+        )
+    if city is not None and not fallback_allowed():
+        raise NoCreditorAccount()
+    return deployment_creditor()
 
 
 def pain001(

@@ -286,6 +286,9 @@ CELERY_TIMEZONE = TIME_ZONE
 SMARTB_DATA_CREDITOR_NAME = env("SMARTB_DATA_CREDITOR_NAME", "SMART B (développement)")
 SMARTB_DATA_CREDITOR_IBAN = env("SMARTB_DATA_CREDITOR_IBAN", "FR7630006000011234567890189")
 SMARTB_DATA_CREDITOR_BIC = env("SMARTB_DATA_CREDITOR_BIC", "AGRIFRPPXXX")
+# Each city sets its own account (its staff, marketplace.data.models.CreditorAccount); may a
+# city without one be paid into the account above? Yes outside production; no in production.
+SMARTB_DATA_CREDITOR_FALLBACK = env_bool("SMARTB_DATA_CREDITOR_FALLBACK", True)
 
 CELERY_BEAT_SCHEDULE = {
     # Tasks the broker could not take when their change committed (smartb.outbox).

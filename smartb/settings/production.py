@@ -19,6 +19,9 @@ SMARTB_DATA_KEK = os.environ["SMARTB_DATA_KEK"]  # wraps the data keys of hosted
 SMARTB_DATA_CREDITOR_NAME = os.environ["SMARTB_DATA_CREDITOR_NAME"]
 SMARTB_DATA_CREDITOR_IBAN = os.environ["SMARTB_DATA_CREDITOR_IBAN"]
 SMARTB_DATA_CREDITOR_BIC = os.environ["SMARTB_DATA_CREDITOR_BIC"]
+# A city is paid into its own account: no transfer file for a city that has not set one,
+# unless the deployment collects for its cities (SMARTB_DATA_CREDITOR_FALLBACK=true).
+SMARTB_DATA_CREDITOR_FALLBACK = env_bool("SMARTB_DATA_CREDITOR_FALLBACK", False)
 DEBUG = False
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {

@@ -816,6 +816,12 @@ DATA_AND_IMPACT_PAGE_ROWS: list[Row] = [
         AGREEMENT, note="the provider's, no file"),
     page("L   404 404 404 404 404 404 404 404 404 404", "POST", "data_offers:purge_acknowledge",
         {**CITY, **MISSING}, note="no such purge"),
+    # the staff's data billing page: the bank account the city's data invoices are paid into
+    page("L   403 403 403 403 403 403 200 403 403 403", "GET", "data_offers:billing", CITY),
+    page("L   403 403 403 403 403 403 400 403 403 403", "POST", "data_offers:billing", CITY,
+        note="an empty body"),
+    page("L   403 403 403 403 403 403 M   403 403 403", "POST", "data_offers:billing", CITY,
+        {"holder_name": "Ville", "iban": "FR183000600001DEMO340000144"}, "a valid account"),
     # --- marketplace_data: my personal-data wallet (/me/data/) ----------------------------
     page("L   200 200 200 200 200 200 200 200 200 200", "GET", "marketplace_data:wallet", NONE),
     page("L   404 404 404 M   404 404 404 404 404 404", "POST", "marketplace_data:consent_answer",

@@ -10,10 +10,17 @@ ledger's API takes no token at all, so a validator's signature is judged by its 
 
 from __future__ import annotations
 
+import functools
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.utils import timezone
 
 from identity.crypto import public_key_raw
+from ledger.canonical import canonical_json
 from ledger.didkey import did_from_public_key
+from ledger.quorum import ROTATE_KIND
+from ledger.timefmt import format_timestamp
+from ledger.validators import rotation_successor_statement
 
 from .matrix import CITY, MISSING, NONE, Row, api, page, ref
 
@@ -39,6 +46,44 @@ def _outsider_signature() -> dict:
 
 
 OUTSIDER_SIGNATURE = _outsider_signature()
+
+_OUTSIDER_KEY, _SUCCESSOR_KEY = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+OUTSIDER_ROTATION = {
+    "validator": did_from_public_key(public_key_raw(_OUTSIDER_KEY)),
+    "successor": did_from_public_key(public_key_raw(_SUCCESSOR_KEY)),
+    "effective_height": 10**6,  # far ahead: the refusal is the set, never the height
+}
+
+
+@functools.cache
+def _outsider_rotation_signed(slug: str) -> dict:
+    """A key rotation well signed by both keys, for a validator outside the city's set."""
+    created_at = format_timestamp(timezone.now())
+    payload = {
+        "validator": OUTSIDER_ROTATION["validator"],
+        "successor": OUTSIDER_ROTATION["successor"],
+        "effective_height": OUTSIDER_ROTATION["effective_height"],
+    }
+    tx = {
+        "chain": slug,
+        "kind": ROTATE_KIND,
+        "actor": payload["validator"],
+        "payload": payload,
+        "created_at": created_at,
+    }
+    statement = rotation_successor_statement(chain=slug, created_at=created_at, **payload)
+    return {
+        **payload,
+        "created_at": created_at,
+        "signature": _OUTSIDER_KEY.sign(canonical_json(tx)).hex(),
+        "successor_signature": _SUCCESSOR_KEY.sign(statement).hex(),
+    }
+
+
+OUTSIDER_ROTATION_SIGNED = {
+    field: (lambda world, field=field: _outsider_rotation_signed(world.city.slug)[field])
+    for field in (*OUTSIDER_ROTATION, "created_at", "signature", "successor_signature")
+}
 
 
 # fmt: off
@@ -82,6 +127,14 @@ LEDGER_ROWS: list[Row] = [
         BLOCK, OUTSIDER_SIGNATURE, "a DID outside the set", {403: "not_a_validator"}),
     api("200 200 200 200 200 200 200 200 200 200 200", "GET", "ledger_api:awaiting", CITY),
     api("200 200 200 200 200 200 200 200 200 200 200", "GET", "ledger_api:validators", CITY),
+    api("403 403 403 403 403 403 403 403 403 403 403", "POST",
+        "ledger_api:validator_rotate_prepare", CITY, OUTSIDER_ROTATION, "a DID outside the set",
+        {403: "not_a_validator"}),
+    api("403 403 403 403 403 403 403 403 403 403 403", "POST", "ledger_api:validator_rotate",
+        CITY, OUTSIDER_ROTATION_SIGNED, "well signed, by a DID outside the set",
+        {403: "not_a_validator"}),
+    api("400 400 400 400 400 400 400 400 400 400 400", "POST", "ledger_api:validator_rotate",
+        CITY, note="an empty body"),
     api("200 200 200 200 200 200 200 200 200 200 200", "GET", "ledger_api:equivocations", CITY),
     api("400 400 400 400 400 400 400 400 400 400 400", "POST", "ledger_api:equivocation_submit",
         NONE, note="an empty body"),
@@ -107,6 +160,10 @@ WITNESS_ROWS: list[Row] = [
     api("200 200 200 200 200 200 200 200 200 200 200", "GET", "witnesses_api:city_relations", CITY),
     api("200 200 200 200 200 200 200 200 200 200 200", "GET", "witnesses_api:checkpoint", CITY),
     api("200 200 200 200 200 200 200 200 200 200 200", "GET", "witnesses_api:cosignatures", CITY),
+    # C2SP tlog-witness push: no account, the log's checkpoint signatures authenticate it
+    # (tests/witnesses/test_add_checkpoint.py covers 200, 403, 404, 409 and 422).
+    api("400 400 400 400 400 400 400 400 400 400 400", "POST", "witnesses_api:add_checkpoint",
+        CITY, note="not a tlog-witness body"),
 ]
 
 COOPERATIVE_ROWS: list[Row] = [

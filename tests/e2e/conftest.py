@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+
+from tests.db_snapshot import DatabaseSnapshot
 
 # Playwright's sync API runs an asyncio event loop in the test thread, so Django believes it is
 # in async code and raises SynchronousOnlyOperation on any ORM call made from a test.
@@ -128,12 +131,56 @@ def pass_second_factor(page, email: str) -> None:
     page.locator("form[action$='/2fa/authenticate/'] button:not([form])").click()
 
 
-@pytest.fixture
-def demo_ledger(transactional_db):
-    """The demo city `montpellier` (21 transactions in sealed blocks) and its five accounts."""
-    from ledger.models import Chain
+@pytest.fixture(scope="session")
+def _demo_snapshot(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo city, built once per session (`seed_demo` takes seconds): a snapshot of the
+    database right after it, and the folder of the encrypted dataset files it wrote.
 
-    call_command("seed_demo", stdout=io.StringIO())
+    Built with the settings of the session (before any test's `settings` changes) in the
+    source language, as `english_outside_requests` does for a test; the database is then put
+    back as it was, so this fixture leaves no row behind whatever the next test is.
+    """
+    from django.db import connection
+    from django.test.utils import override_settings
+    from django.utils import translation
+
+    files = tmp_path_factory.mktemp("demo-data")
+    with django_db_blocker.unblock():
+        before = DatabaseSnapshot.take(connection)
+        with override_settings(SMARTB_DATA_ROOT=str(files)), translation.override("en"):
+            call_command("seed_demo", stdout=io.StringIO())
+        demo = DatabaseSnapshot.take(connection)
+        before.restore()
+        before.close()
+    yield demo, files
+    demo.close()
+
+
+@pytest.fixture
+def demo_ledger(transactional_db, _demo_snapshot):
+    """The demo city `montpellier` (its chain, in sealed blocks) and its accounts.
+
+    The database is put back to the snapshot taken after `seed_demo` (pytest-django flushes
+    it after each test, so nothing a test writes reaches the next), the demo's dataset files
+    are copied to the test's data root, and what the process keeps about the old rows is
+    dropped: the cached content types and sites (ids), and the local cache (the TOTP codes
+    already used, login rate limits: the restored accounts keep their ids from test to test).
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.contrib.sites.models import Site
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from ledger.models import Chain
+    from marketplace.data.storage import data_root
+
+    snapshot, files = _demo_snapshot
+    snapshot.restore()
+    ContentType.objects.clear_cache()
+    Site.objects.clear_cache()
+    if isinstance(caches["default"], LocMemCache):  # never a shared cache (CACHE_URL)
+        caches["default"].clear()
+    shutil.copytree(files, data_root(), dirs_exist_ok=True)
     return Chain.objects.get(slug=DEMO_CITY)
 
 

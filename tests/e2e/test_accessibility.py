@@ -78,6 +78,7 @@ VISITORS = [
             f"{CITY}/impact/scenarios/compare/?scenarios={{scenario}}&scenarios={{scenario2}}",
             f"{CITY}/impact/scenarios/{{scenario}}/forecast/",
             f"{CITY}/admin/validators/",
+            f"{CITY}/data/offers/billing/",
             f"/witnesses/{DEMO_CITY}/",
             "/accounts/email/",
             "/accounts/password/change/",

@@ -13,8 +13,12 @@ import base64
 
 import pytest
 import rfc8785
+import yaml
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from governance import services
+from governance.budget import budget_project_add, budget_vote_cast
 from governance.models import Ballot
 from governance.rules import default_rules
 from ledger.models import Transaction
@@ -392,3 +396,86 @@ def test_my_votes_list_my_ballots_only(as_, city, resident, neighbour, open_prop
     )
     assert row["entry"]["chain"] == "bourg"
     assert_error(Api().get("cities/bourg/votes/me"), 401)
+
+
+def budget_call(author, mayor, *costs: int, budget_cents: int = 1000):
+    """An open participatory budget by `author` with one project per cost, in that order."""
+    call = draft(author, "fund_project", budget_cents=budget_cents)
+    projects = [
+        budget_project_add(
+            proposal=call,
+            by=author,
+            title=f"Projet {n}",
+            cost_cents=cost,
+            recipient=mayor.identity.did,
+        )
+        for n, cost in enumerate(costs, start=1)
+    ]
+    return open_vote(call), projects
+
+
+def test_my_votes_show_the_projects_i_picked(as_, city, resident, neighbour, mayor, proposal):
+    call, (benches, trees, fountain) = budget_call(resident, mayor, 400, 500, 300)
+    budget_vote_cast(
+        proposal=call, member=resident, project_ids=[fountain.public_id, benches.public_id]
+    )
+    budget_vote_cast(proposal=call, member=neighbour, project_ids=[trees.public_id])
+    blank, _ = budget_call(resident, mayor, 200)
+    budget_vote_cast(proposal=blank, member=resident, project_ids=[])  # an abstention
+    general = open_vote(proposal)
+    services.vote_cast(proposal=general, member=resident, choice="no")
+
+    rows = as_(resident).get("cities/bourg/votes/me").json()["results"]
+
+    by_proposal = {row["proposal"]: row for row in rows}
+    assert len(rows) == 3
+    picks = by_proposal[call.public_id]["picks"]
+    assert sorted(picks, key=lambda pick: pick["title"]) == [
+        {"project": benches.public_id, "title": "Projet 1", "cost_cents": 400},
+        {"project": fountain.public_id, "title": "Projet 3", "cost_cents": 300},
+    ]
+    assert by_proposal[call.public_id]["choice"] == "yes"
+    assert (by_proposal[blank.public_id]["choice"], by_proposal[blank.public_id]["picks"]) == (
+        "abstain",
+        [],
+    )
+    assert by_proposal[general.public_id]["picks"] is None
+    # The neighbour sees their own pick only.
+    (theirs,) = as_(neighbour).get("cities/bourg/votes/me").json()["results"]
+    assert [pick["project"] for pick in theirs["picks"]] == [trees.public_id]
+
+
+def test_my_votes_take_the_same_queries_with_more_budget_ballots(
+    as_, city, resident, mayor, provider, neighbour
+):
+    client = as_(resident)
+
+    def vote_on_a_budget_and_a_general_proposal():
+        call, projects = budget_call(resident, mayor, 300, 400)
+        budget_vote_cast(
+            proposal=call, member=resident, project_ids=[p.public_id for p in projects]
+        )
+        general = open_vote(draft(resident))
+        services.vote_cast(proposal=general, member=resident, choice="yes")
+
+    vote_on_a_budget_and_a_general_proposal()
+    client.get("cities/bourg/votes/me")  # warm the caches (content types, token)
+    with CaptureQueriesContext(connection) as few:
+        first = client.get("cities/bourg/votes/me").json()
+    for _ in range(3):
+        vote_on_a_budget_and_a_general_proposal()
+    with CaptureQueriesContext(connection) as more:
+        second = client.get("cities/bourg/votes/me").json()
+
+    assert (first["count"], second["count"]) == (2, 8)
+    assert sum(len(row["picks"] or []) for row in second["results"]) == 8
+    assert len(more) == len(few)
+
+
+def test_the_schema_documents_the_picks(client):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    components = schema["components"]["schemas"]
+    picks = components["MyBallotOutput"]["properties"]["picks"]
+    assert (picks["type"], picks["nullable"]) == ("array", True)
+    assert picks["items"] == {"$ref": "#/components/schemas/PickOutput"}
+    assert components["PickOutput"]["required"] == ["cost_cents", "project", "title"]

@@ -3,13 +3,17 @@ each DID, the latest blocks' signatures, in a number of queries that does not gr
 
 from __future__ import annotations
 
+import base64
+
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from governance.rules import default_rules
 from ledger.services import chain_seal, ledger_append
-from ledger.signing import platform_validator
+from ledger.signing import KeySigner, platform_validator
 from ledger.validators import validator_set_schedule
 
 from .conftest import logged_in, url
@@ -45,3 +49,38 @@ def test_residents_may_not_see_the_validators_page(client, city, resident):
     logged_in(client, resident.user)
     assert client.get(url("admin_validators", city)).status_code == 403
     assert "validators" not in default_rules()  # a city starts with the genesis set
+
+
+def test_staff_see_a_rotation_a_self_custody_validator_made_through_the_api(client, city, staff):
+    own = KeySigner(Ed25519PrivateKey.generate())  # a validator that keeps its own key
+    successor = KeySigner(Ed25519PrivateKey.generate())
+    members = [platform_validator().did, city.identity.did, own.did]
+    validator_set_schedule(chain=city.chain, members=members, quorum=2, actor=city.identity)
+    chain_seal(chain=city.chain)
+    api = Client()
+    prepared = api.post(
+        f"/api/v1/ledger/chains/{city.chain.slug}/validators/rotate/prepare",
+        {"validator": own.did, "successor": successor.did},
+        content_type="application/json",
+    ).json()
+    rotated = api.post(
+        f"/api/v1/ledger/chains/{city.chain.slug}/validators/rotate",
+        {
+            "validator": own.did,
+            "successor": successor.did,
+            "effective_height": prepared["effective_height"],
+            "created_at": prepared["created_at"],
+            "signature": own.sign(base64.b64decode(prepared["signing_input"])).hex(),
+            "successor_signature": successor.sign(
+                base64.b64decode(prepared["successor_signing_input"])
+            ).hex(),
+        },
+        content_type="application/json",
+    )
+    assert rotated.status_code == 201, rotated.content
+
+    logged_in(client, staff.user)
+    html = client.get(url("admin_validators", city)).content.decode()
+    changes = html.split('data-testid="validator-changes"')[1].split("</ul>")[0]
+    assert own.did[:31] in changes and successor.did[:31] in changes
+    assert f"block {prepared['effective_height']}" in changes.replace("bloc ", "block ")

@@ -65,7 +65,7 @@ def test_the_dashboard_costs_the_same_with_more_rows(
     city, resident, neighbour, curator_member, django_assert_num_queries
 ):
     issued(resident, curator_member, "100")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         selectors.dashboard(city=city)
     for _ in range(3):
         issued(neighbour, curator_member, "100", district_code="sud")
@@ -76,7 +76,7 @@ def test_the_dashboard_costs_the_same_with_more_rows(
         token_class=tco2e(),
         quantity=5,
     )
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         selectors.dashboard(city=city)
 
 

@@ -5,8 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledger import merkle
-from ledger.models import Block, BlockSignature, Chain, MerkleNode, Transaction
-from ledger.services import ledger_append
+from ledger.models import (
+    Actor,
+    Block,
+    BlockSignature,
+    Chain,
+    MerkleNode,
+    Transaction,
+    ValidatorChange,
+)
+from ledger.quorum import ROTATE_KIND
+from ledger.services import ledger_append, transaction_prepare
+from ledger.validators import rotation_successor_statement
 
 KIND = "test.thing.record"
 
@@ -53,3 +63,32 @@ def counts(chain: Chain) -> Counts:
         blocks=Block.objects.filter(chain=chain).count(),
         signatures=BlockSignature.objects.filter(block__chain=chain).count(),
     )
+
+
+def written(chain: Chain) -> tuple:
+    """Everything a key rotation writes: ledger rows, validator index, registered actors."""
+    return counts(chain), ValidatorChange.objects.count(), Actor.objects.count()
+
+
+def hand_signed_rotation(chain: Chain, validator, successor, *, moment=None, height=3) -> dict:
+    """A key rotation signed by both keys without asking the server to prepare it (the
+    prepare would refuse it): what a client that builds the bytes itself sends."""
+    payload = {"validator": validator.did, "successor": successor.did, "effective_height": height}
+    prepared = transaction_prepare(
+        chain=chain, actor_did=validator.did, kind=ROTATE_KIND, payload=payload, created_at=moment
+    )
+    statement = rotation_successor_statement(
+        chain=chain.slug,
+        validator=validator.did,
+        successor=successor.did,
+        effective_height=height,
+        created_at=prepared.created_at,
+    )
+    return {
+        "validator": validator.did,
+        "successor": successor.did,
+        "effective_height": height,
+        "created_at": prepared.created_at,
+        "signature": validator.sign(prepared.signing_bytes).hex(),
+        "successor_signature": successor.sign(statement).hex(),
+    }

@@ -9,14 +9,17 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from ledger.errors import ReplayedTransaction
-from ledger.models import Block, Chain, Transaction
+from ledger.errors import ReplayedTransaction, RotationPending
+from ledger.models import Block, Chain, Transaction, ValidatorChange
+from ledger.quorum import ROTATE_KIND
 from ledger.selectors import tree_root
 from ledger.services import chain_seal, ledger_append, ledger_append_signed, transaction_prepare
+from ledger.signing import platform_validator
+from ledger.validators import validator_key_rotate_signed, validator_set_schedule
 from tests.conftest import require_postgres
 from tests.factories import ChainFactory
 from tests.ledger.conftest import new_signer
-from tests.ledger.helpers import KIND, memory_tree
+from tests.ledger.helpers import KIND, hand_signed_rotation, memory_tree
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -141,6 +144,39 @@ def test_a_replay_raced_by_many_clients_is_recorded_once(signer_factory):
     assert sorted(outcomes) == ["recorded"] + ["replay"] * (THREADS - 1)
     assert Transaction.objects.filter(chain=chain).count() == 1
     assert Chain.objects.get(pk=chain.pk).size == 1
+
+
+def test_concurrent_rotations_of_one_key_record_one(signer_factory):
+    """A self-custody validator's key rotated to different successors at once (or the same
+    request sent twice): the chain lock lets one through, the others are a 409, not a fork
+    of the validator set."""
+    require_postgres()
+    chain = ChainFactory()
+    validator = new_signer()
+    validator_set_schedule(
+        chain=chain,
+        members=[platform_validator().did, validator.did],
+        quorum=2,
+        actor=signer_factory(),
+    )
+    chain_seal(chain=chain)
+    chain.refresh_from_db()
+    bodies = [
+        hand_signed_rotation(chain, validator, new_signer(), height=2) for _ in range(THREADS)
+    ]
+    outcomes: list[str] = []
+
+    def work(number: int) -> None:
+        try:
+            validator_key_rotate_signed(chain=chain.slug, **bodies[number])
+            outcomes.append("rotated")
+        except RotationPending:
+            outcomes.append("conflict")
+
+    assert run_together(work) == []
+    assert sorted(outcomes) == ["conflict"] * (THREADS - 1) + ["rotated"]
+    assert ValidatorChange.objects.filter(chain=chain, kind=ROTATE_KIND).count() == 1
+    assert Transaction.objects.filter(chain=chain, kind=ROTATE_KIND).count() == 1
 
 
 @pytest.fixture

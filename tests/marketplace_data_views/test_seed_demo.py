@@ -13,6 +13,7 @@ from django.core.management import call_command
 from ledger.models import Transaction
 from marketplace.data.models import (
     Consent,
+    CreditorAccount,
     Curation,
     Dataset,
     Delivery,
@@ -54,6 +55,10 @@ def test_the_demo_data_marketplace_is_complete_and_reloads_unchanged(data_root):
     assert Delivery.objects.count() == 2
     assert list(PurgeRequest.objects.values_list("status", flat=True)) == ["acknowledged"]
     assert list(Invoice.objects.values_list("status", flat=True)) == ["paid"]
+    account = CreditorAccount.objects.get(city__slug="montpellier")  # fictitious, valid IBAN
+    assert account.iban == "FR183000600001DEMO340000144" and "fictif" in account.holder_name
+    assert account.entry.payload["iban_last4"] == "0144"
+    assert not CreditorAccount.objects.filter(city__slug="sete").exists()
 
     call_command("seed_demo", stdout=io.StringIO())
     assert Transaction.objects.count() == transactions

@@ -46,6 +46,7 @@ from ledger.services import chain_seal
 from marketplace.models import Deployment
 from smartb.portability import ImportRefused
 from smartb.portability.services import city_export, city_import
+from tests.impact.dashboard_oracle import figures
 from tests.impact.helpers import TRIPS, approve, cycling, submitted_claim, tco2e
 
 from .helpers import city_view, export_dir, rewrite_json, wipe_database
@@ -211,6 +212,7 @@ def city_with_tokens(city):
 
 def test_the_imported_city_keeps_its_claims_tokens_and_certificates(city_with_tokens, tmp_path):
     before = impact_view("bourg")
+    board = figures(selectors.dashboard(city=city_with_tokens))
     size = city_with_tokens.chain.size
     assert len(before["certificates"]) == 1 and len(before["certificates"][0]["ranges"]) == 2
     directory = export_dir(tmp_path)
@@ -222,6 +224,10 @@ def test_the_imported_city_keeps_its_claims_tokens_and_certificates(city_with_to
     after = impact_view("bourg")
     for key in before:
         assert after[key] == before[key], key
+    # The dashboard's roll-up is built from the imported rows: the same figures.
+    imported = City.objects.get(slug="bourg")
+    assert selectors.rollup_differences(city=imported) == []
+    assert figures(selectors.dashboard(city=imported)) == board
     # The certificate still verifies: its receipt against the checkpoint, the curators'
     # credentials behind its batches with their signatures.
     certificate = after["certificates"][0]
@@ -441,3 +447,63 @@ def test_the_market_and_the_community_leave_with_the_city(city, tmp_path):
     after = {**impact_view("bourg"), **community_view("bourg")}
     for key in before:
         assert after[key] == before[key], key
+
+
+@pytest.mark.parametrize("with_money", [False, True], ids=["calls-only", "orders-and-gifts"])
+def test_the_community_leaves_with_a_city_that_has_no_claims_nor_tokens(city, tmp_path, with_money):
+    """No claim, batch or holding in the city: a participation call its residents signed
+    up to (no portfolio at all), and with money an investor's forward order and a project
+    given money. Every row comes back, and the imported city's ledger has a row for each of
+    its impact transactions (the import used to skip the section when the claims and tokens
+    were empty)."""
+    services.impact_load_catalogue()
+    members = Membership.objects.filter(city=city, status="approved").select_related("user")
+    staff = members.get(college__kind=CollegeKind.MUNICIPALITY).user
+    alice, bob = members.filter(college__kind=CollegeKind.RESIDENTS).order_by("pk")[:2]
+    call = services.participation_call_create(
+        city=city,
+        by=staff,
+        title="Nettoyage des berges",
+        description="Samedi matin.",
+        token_class=tco2e(),
+        reward_quantity=10,
+        places=3,
+    )
+    for member in (alice, bob):
+        services.participation_register(call=call, by=member.user)
+    if with_money:
+        investor = members.filter(college__kind=CollegeKind.PROVIDERS).order_by("pk")[0]
+        services.forward_order_create(
+            city=city, by=investor.user, token_class=tco2e(), quantity=100, unit_price_cents=9
+        )
+        project = services.project_create(
+            city=city, by=alice.user, title="Lavoir", description="Un toit.", goal_cents=10_000
+        )
+        services.project_contribute(
+            project=project,
+            contributor=services.portfolio_for(city=city, user=bob.user),
+            by=bob.user,
+            amount_cents=2_500,
+        )
+    chain_seal(chain=city.chain)
+    assert not Claim.objects.exists() and not Batch.objects.exists()
+    before = community_view("bourg")
+    impact_kinds = sorted(
+        city.chain.entries.filter(kind__startswith="impact.").values_list("kind", flat=True)
+    )
+    directory = export_dir(tmp_path)
+    city_export(city=City.objects.get(pk=city.pk), directory=directory)
+    wipe_database()
+
+    city_import(directory=directory)
+
+    after = community_view("bourg")
+    assert after["calls"] and len(after["participations"]) == 2
+    assert bool(after["orders"]) == with_money and bool(after["contributions"]) == with_money
+    for key in before:
+        assert after[key] == before[key], key
+    imported = City.objects.get(slug="bourg")
+    assert ParticipationCall.objects.filter(city=imported).count() == 1
+    assert impact_kinds == sorted(
+        imported.chain.entries.filter(kind__startswith="impact.").values_list("kind", flat=True)
+    )

@@ -40,6 +40,7 @@ def test_a_registered_section_is_imported_after_those_it_names(city, tmp_path, e
         "identity",
         "governance",
         "appstore",
+        "data_billing",
         "impact",
         "marketplace",
         "scenarios",

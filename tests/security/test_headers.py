@@ -147,6 +147,7 @@ def production_settings(*, without: str = "") -> dict:
     names = [
         "DEBUG",
         "SMARTB_DATA_CREDITOR_IBAN",
+        "SMARTB_DATA_CREDITOR_FALLBACK",
         "SESSION_COOKIE_SECURE",
         "CSRF_COOKIE_SECURE",
         "LANGUAGE_COOKIE_SECURE",
@@ -212,8 +213,11 @@ def test_production_settings_keep_cookies_secure_hsts_and_mfa_on():
 
 
 def test_production_has_no_development_creditor_account():
-    """SEPA files name the platform's account as creditor: production must be told which."""
-    assert production_settings()["SMARTB_DATA_CREDITOR_IBAN"] == "FR7630006000011234567890189"
+    """SEPA files name the platform's account as creditor when a city has none of its own:
+    production must be told which, and by default refuses that fallback."""
+    values = production_settings()
+    assert values["SMARTB_DATA_CREDITOR_IBAN"] == "FR7630006000011234567890189"
+    assert values["SMARTB_DATA_CREDITOR_FALLBACK"] is False
     with pytest.raises(subprocess.CalledProcessError) as refused:
         production_settings(without="SMARTB_DATA_CREDITOR_IBAN")
     assert "SMARTB_DATA_CREDITOR_IBAN" in refused.value.stderr

@@ -448,6 +448,8 @@ def invoice_pay_sepa(
 ) -> Payment:
     """Settle `invoice` by SEPA credit transfer: the pain.001.001.09 file the consumer hands
     to its bank (validated against the schema), its digest signed by the consumer's DID.
+    The creditor is the dataset's city's own account (`sepa.creditor`; refused with
+    `NoCreditorAccount` when it has none and the deployment allows no fallback).
     The payment waits until the money arrives (`payment_settle`)."""
     invoice = _locked_invoice(invoice, by)
     if invoice.payments.filter(kind=PaymentKind.SEPA, status=PaymentStatus.PENDING).exists():
@@ -457,12 +459,14 @@ def invoice_pay_sepa(
         raise InvalidInput(_("The account holder's name is 1 to 70 characters."))
     iban = sepa.iban_clean(iban)
     bic = sepa.bic_clean(bic, iban=iban)
+    city = invoice.agreement.dataset.city
+    creditor = sepa.creditor(city=city)  # the city's own account, or the deployment's
     payment = Payment(
         invoice=invoice, kind=PaymentKind.SEPA, amount_cents=invoice.total_cents, iban=iban, bic=bic
     )
     document = sepa.pain001(
         debtor=sepa.Party(name=name, iban=iban, bic=bic),
-        creditor=sepa.creditor(),
+        creditor=creditor,
         amount_cents=invoice.total_cents,
         end_to_end_id=f"SMARTB-{payment.public_id}"[:35].replace("_", "-"),
         description=f"SMART B facture {invoice.public_id}",
@@ -471,7 +475,7 @@ def invoice_pay_sepa(
     payment.pain001 = document.decode()
     payment.pain001_digest = hashlib.sha256(document).hexdigest()
     payment.entry = ledger_append(
-        chain=invoice.agreement.dataset.city.chain,
+        chain=city.chain,
         actor=_consumer_signer(invoice.agreement),
         kind=KIND_SEPA,
         payload={
@@ -479,6 +483,14 @@ def invoice_pay_sepa(
             "payment": payment.public_id,
             "amount_cents": invoice.total_cents,
             "pain001_digest": payment.pain001_digest,
+            # Paid into the city's own account (its digest, as its staff signed it) or the
+            # deployment's.
+            "creditor": "city" if creditor.account_digest else "deployment",
+            **(
+                {"creditor_account_digest": creditor.account_digest}
+                if creditor.account_digest
+                else {}
+            ),
         },
     )
     payment.save()

@@ -31,6 +31,7 @@ from marketplace.models import Provider, Task, TaskStatus
 from smartb.middleware import must_use_mfa
 
 from ._demo_cooperative import seed_cooperative
+from ._demo_data_billing import seed_data_billing
 from ._demo_simulation import seed_simulation
 from ._demo_validators import seed_validators
 from ._demo_witnesses import seed_witnesses
@@ -218,6 +219,7 @@ class Command(BaseCommand):
             _seed_impact(city, account=self._account)
             seed_simulation(city)
             _seed_data_marketplace(self, city)
+            seed_data_billing(city)  # montpellier's own (fictitious) creditor account
             seed_cooperative()  # the operator's cooperative, after every demo account
         for chain in Chain.objects.all():
             chain_seal(chain=chain)
