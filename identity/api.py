@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ledger.didkey import InvalidDid, did_from_public_key, public_key_from_did
+from ledger.api import DidKeyField
 from smartb.api import answers
 
 from . import selectors
@@ -19,20 +19,6 @@ from .actions import AttestDocument, RegisterSelfCustodyKey
 from .signed_actions import SignedAction, action_execute, action_prepare, prepared_as_dict
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-
-
-class DidKeyField(serializers.CharField):
-    """A did:key holding an Ed25519 public key, written canonically (no DID URL fragment)."""
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        try:
-            canonical = did_from_public_key(public_key_from_did(value))
-        except InvalidDid:
-            canonical = None
-        if value != canonical:
-            raise serializers.ValidationError("not a did:key holding an Ed25519 public key")
-        return value
 
 
 class SignatureFields(serializers.Serializer):

@@ -458,7 +458,8 @@ class BlockSignatureApi(PublicReadView):
 
 
 class DidKeyField(serializers.CharField):
-    """A did:key holding an Ed25519 public key, in its canonical spelling."""
+    """A did:key holding an Ed25519 public key, in its canonical spelling (no DID URL
+    fragment). The identity API's key registration uses it too."""
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
