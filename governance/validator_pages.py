@@ -43,6 +43,7 @@ def validators(request, slug: str):
         validator_set=in_force,
         validator_rows=[(did, labels.get(did, "")) for did in in_force.members],
         scheduled_changes=scheduled,
+        rotations=ledger.rotation_list(chain=chain),
         block_statuses=ledger.block_statuses(blocks=blocks, schedule=schedule),
         equivocations=ledger.equivocation_list(chain=chain, limit=10),
         latest_final=ledger.block_latest_final(chain=chain),

@@ -27,6 +27,7 @@ from .signing import checkpoint_origin
 from .validators import (
     block_signature_submit,
     equivocation_record,
+    rotation_successor_statement,
     validator_key_rotate_prepare,
     validator_key_rotate_signed,
 )
@@ -268,10 +269,31 @@ VALIDATOR_CHANGE_FIELDS = {
     "validator": serializers.CharField(),
     "successor": serializers.CharField(),
     "entry_index": serializers.IntegerField(),
+    "successor_signature": serializers.CharField(
+        allow_null=True,
+        help_text="a key rotation's proof that the new key accepted it (see `rotations`)",
+    ),
+}
+
+ROTATION_FIELDS = {
+    "validator": serializers.CharField(),
+    "successor": serializers.CharField(),
+    "effective_height": serializers.IntegerField(),
+    "entry_index": serializers.IntegerField(),
+    "created_at": serializers.CharField(),
+    "successor_statement": serializers.CharField(
+        help_text="base64 of the RFC 8785 statement the successor's key signed, rebuilt from "
+        "the rotation's transaction (chain, validator, successor, effective_height, created_at)"
+    ),
+    "successor_signature": serializers.CharField(
+        allow_null=True,
+        help_text="the successor's Ed25519 signature of successor_statement (hex); null for "
+        "a rotation recorded before these proofs were kept",
+    ),
 }
 
 
-def _change_dict(change) -> dict:
+def _change_dict(change, proofs: dict[int, str]) -> dict:
     return {
         "effective_height": change.effective_height,
         "kind": change.kind,
@@ -280,6 +302,27 @@ def _change_dict(change) -> dict:
         "validator": change.validator,
         "successor": change.successor,
         "entry_index": change.position,
+        "successor_signature": proofs.get(change.position) or None,
+    }
+
+
+def _rotation_dict(chain_slug: str, rotation) -> dict:
+    created_at = rotation.entry.created_at_text
+    statement = rotation_successor_statement(
+        chain=chain_slug,
+        validator=rotation.validator,
+        successor=rotation.successor,
+        effective_height=rotation.effective_height,
+        created_at=created_at,
+    )
+    return {
+        "validator": rotation.validator,
+        "successor": rotation.successor,
+        "effective_height": rotation.effective_height,
+        "entry_index": rotation.entry.index,
+        "created_at": created_at,
+        "successor_statement": base64.b64encode(statement).decode(),
+        "successor_signature": rotation.successor_signature or None,
     }
 
 
@@ -299,6 +342,7 @@ class ValidatorsApi(PublicReadView):
                     "latest_final_height": serializers.IntegerField(allow_null=True),
                     "awaiting_heights": serializers.ListField(child=serializers.IntegerField()),
                     "equivocations": serializers.IntegerField(),
+                    "rotations": inline_serializer("KeyRotation", ROTATION_FIELDS, many=True),
                 },
             ),
             404,
@@ -306,26 +350,109 @@ class ValidatorsApi(PublicReadView):
         operation_id="ledger_validators",
         description=(
             "The validator set in force for the next block, the changes scheduled after it, "
-            "the latest final block and the blocks still awaiting a quorum of signatures."
+            "the latest final block and the blocks still awaiting a quorum of signatures; "
+            "and every key rotation recorded, with the statement its successor key signed and "
+            "that signature, so anyone can check again that the new key accepted it."
         ),
     )
     def get(self, request, slug: str):
         chain = selectors.chain_get(slug=slug)
         schedule = selectors.chain_schedule(chain=chain)
         latest = selectors.block_latest_final(chain=chain)
+        rotations = selectors.rotation_list(chain=chain)
+        proofs = {r.entry.index: r.successor_signature for r in rotations}
         return Response(
             {
                 "chain": chain.slug,
                 "next_height": chain.block_count,
                 "in_force": schedule.at(chain.block_count).as_dict(),
                 "scheduled": [
-                    _change_dict(c) for c in schedule.upcoming(max(chain.block_count, 0))
+                    _change_dict(c, proofs) for c in schedule.upcoming(max(chain.block_count, 0))
                 ],
                 "latest_final_height": latest.height if latest else None,
                 "awaiting_heights": [
                     s.block.height for s in selectors.blocks_awaiting(chain=chain, limit=100)
                 ],
                 "equivocations": chain.equivocations.count(),
+                "rotations": [_rotation_dict(chain.slug, r) for r in rotations],
+            }
+        )
+
+
+VALIDATOR_CHANGE_ENTRY_FIELDS = {
+    "index": serializers.IntegerField(),
+    "kind": serializers.CharField(),
+    "actor": serializers.CharField(),
+    "payload": serializers.JSONField(),
+    "created_at": serializers.CharField(),
+    "signature": serializers.CharField(),
+    "tx_hash": serializers.CharField(),
+    "leaf_hash": serializers.CharField(),
+}
+
+
+class ValidatorChangeListApi(PublicReadView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", int, description="first index of the range (default 0)"),
+            OpenApiParameter(
+                "stop", int, description="index after the range (default: the chain's size)"
+            ),
+            OpenApiParameter(
+                "limit",
+                int,
+                description=f"at most this many changes (1 to {selectors.VALIDATOR_CHANGES_PAGE})",
+            ),
+        ],
+        responses=answers(
+            200,
+            inline_serializer(
+                "ValidatorChangePage",
+                {
+                    "chain": serializers.CharField(),
+                    "start": serializers.IntegerField(),
+                    "stop": serializers.IntegerField(),
+                    "changes": inline_serializer(
+                        "ValidatorChangeEntry", VALIDATOR_CHANGE_ENTRY_FIELDS, many=True
+                    ),
+                    "next": serializers.IntegerField(
+                        allow_null=True,
+                        help_text="ask again with start=next for the rest of the range",
+                    ),
+                },
+            ),
+            400,
+            404,
+        ),
+        operation_id="ledger_validator_changes",
+        description=(
+            "The chain's validator-change transactions (`ledger.validators.set` and "
+            "`ledger.validators.rotate`, signed as stored) with an index in [start, stop), in "
+            "index order, one page at a time. A light client proves each one itself (inclusion "
+            "proof, block signed by the set before it) and trusts none of this list."
+        ),
+    )
+    def get(self, request, slug: str):
+        chain = selectors.chain_get(slug=slug)
+        start = _int_param(request, "start", default=0)
+        stop = _int_param(request, "stop", default=chain.size)
+        limit = _int_param(request, "limit", default=selectors.VALIDATOR_CHANGES_PAGE)
+        if stop < start:
+            raise ProofUnavailable("stop must not be below start")
+        if not 1 <= limit <= selectors.VALIDATOR_CHANGES_PAGE:
+            raise ProofUnavailable(
+                f"limit must be between 1 and {selectors.VALIDATOR_CHANGES_PAGE}"
+            )
+        entries, following = selectors.validator_change_entries(
+            chain=chain, start=start, stop=stop, limit=limit
+        )
+        return Response(
+            {
+                "chain": chain.slug,
+                "start": start,
+                "stop": stop,
+                "changes": [transaction_dict(entry) for entry in entries],
+                "next": following,
             }
         )
 
@@ -578,7 +705,8 @@ class ValidatorRotateApi(PublicReadView):
             "A self-custody validator rotating its key, step 2: the prepare's input with "
             "created_at, effective_height and both signatures. 201: the signed "
             "`ledger.validators.rotate` transaction is appended and the successor signs from "
-            "effective_height. Nothing is written on a refusal. " + ROTATION_REFUSALS
+            "effective_height; the successor's signature is kept with it (see `rotations` in "
+            "the validators answer). Nothing is written on a refusal. " + ROTATION_REFUSALS
         ),
     )
     def post(self, request, slug: str):

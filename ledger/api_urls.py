@@ -14,6 +14,11 @@ urlpatterns = [
     path("chains/<slug:slug>/blocks/awaiting", api.BlocksAwaitingApi.as_view(), name="awaiting"),
     path("chains/<slug:slug>/validators", api.ValidatorsApi.as_view(), name="validators"),
     path(
+        "chains/<slug:slug>/validator-changes",
+        api.ValidatorChangeListApi.as_view(),
+        name="validator_changes",
+    ),
+    path(
         "chains/<slug:slug>/validators/rotate/prepare",
         api.ValidatorRotatePrepareApi.as_view(),
         name="validator_rotate_prepare",

@@ -1,4 +1,9 @@
-"""Rows of the ledger as the plain dicts of the bundle format (and of the verifier)."""
+"""Rows of the ledger as the plain dicts of the bundle format (and of the verifier).
+
+A key rotation's row also carries `successor_signature` (hex) when one was kept: the new
+key's signature of its statement (`quorum.successor_statement`). It is not one of the
+transaction's signed fields, so rows, hashes and proofs are the same with or without it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import IO
 
-from .models import Actor, Block, Chain, Transaction
+from .models import Actor, Block, Chain, Transaction, ValidatorChange
 from .selectors import genesis_set
 from .signing import checkpoint_origin
 from .timefmt import format_timestamp
@@ -52,9 +57,31 @@ def block_dict(block: Block) -> dict:
 TX_FIELDS = ("index", "kind", "actor", "payload", "created_at", "signature", "tx_hash", "leaf_hash")
 
 
+def successor_signatures(chain: Chain) -> dict[int, str]:
+    """Transaction index -> the successor's statement signature of each key rotation that
+    has one (one query: rotations are few)."""
+    return dict(
+        ValidatorChange.objects.filter(chain=chain)
+        .exclude(successor_signature="")
+        .order_by()
+        .values_list("entry__index", "successor_signature")
+    )
+
+
+def bundle_successor_signatures(transactions) -> dict[int, str]:
+    """The same map, read from a bundle's transaction rows (for an import)."""
+    return {
+        tx["index"]: tx["successor_signature"]
+        for tx in transactions
+        if isinstance(tx, dict) and isinstance(tx.get("successor_signature"), str)
+    }
+
+
 def iter_transactions(chain: Chain) -> Iterator[dict]:
     """Every transaction in index order, read in keyset-paginated chunks (plain rows, no
-    model instances: verification of millions of entries reads them all)."""
+    model instances: verification of millions of entries reads them all); a rotation's row
+    with its successor's statement signature when one was kept."""
+    proofs = successor_signatures(chain)
     start = 0
     while True:
         rows = list(
@@ -67,6 +94,8 @@ def iter_transactions(chain: Chain) -> Iterator[dict]:
         for row in rows:
             tx = dict(zip(TX_FIELDS, row, strict=True))
             tx["created_at"] = format_timestamp(tx["created_at"])
+            if tx["index"] in proofs:
+                tx["successor_signature"] = proofs[tx["index"]]
             yield tx
         start = rows[-1][0] + 1
 

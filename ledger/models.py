@@ -184,6 +184,10 @@ class ValidatorChange(models.Model):
     quorum = models.PositiveSmallIntegerField(default=0)
     validator = models.CharField(max_length=200, blank=True, default="")
     successor = models.CharField(max_length=200, blank=True, default="")
+    # A rotation's proof that the new key accepted it: the successor's Ed25519 signature
+    # (hex) of `quorum.successor_statement`, rebuilt from `entry`. Kept beside the
+    # transaction, not in it; empty for set changes and rotations recorded before it was kept.
+    successor_signature = models.CharField(max_length=128, blank=True, default="")
     entry = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

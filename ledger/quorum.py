@@ -12,6 +12,12 @@ recorded otherwise). Two kinds of ledger transaction change it from a stated blo
   "effective_height": h}`, signed by the old key itself: from height h the new DID takes the
   old one's place in every set.
 
+The successor proves it holds the new key by signing `successor_statement` (RFC 8785 JSON of
+the rotation and its transaction's `created_at`, under its own purpose). That signature is
+kept beside the transaction (`ValidatorChange.successor_signature`, the bundle's
+`successor_signature` on the rotation's row), not inside it: the signed transaction format
+is unchanged, and the verifiers check the signature when it is there.
+
 A change must be sealed in a block below its effective height, so the validators in force
 when it was recorded signed it. A block is final when at least `quorum` members of the set in
 force at its height signed its header (and its checkpoint note).
@@ -22,12 +28,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .canonical import jcs_stdlib
 from .didkey import InvalidDid, public_key_from_did
 
 SET_KIND = "ledger.validators.set"
 ROTATE_KIND = "ledger.validators.rotate"
 EQUIVOCATION_KIND = "ledger.validators.equivocation"
 CHANGE_KINDS = (SET_KIND, ROTATE_KIND)
+# What a successor key signs to show it is held by whoever rotates to it (not a ledger kind).
+ROTATION_SUCCESSOR_PURPOSE = "ledger.validators.rotate.successor"
 MAX_MEMBERS = 64
 
 
@@ -121,6 +130,25 @@ def parse_change(*, kind: str, actor: str, payload, position: int) -> Change:
             raise InvalidValidatorSet("a rotation is signed by the old key itself")
         return Change(height, position, kind, validator=old, successor=new)
     raise InvalidValidatorSet(f"{kind} is not a validator change")
+
+
+def successor_statement(
+    *, chain: str, validator: str, successor: str, effective_height: int, created_at: str
+) -> bytes:
+    """The bytes a rotation's successor key signs: the RFC 8785 canonical JSON of the
+    rotation and its transaction's `created_at`, under its own `purpose`, so this signature
+    can never be taken for the signature of a transaction or a block. Everything in it is
+    in the rotation's transaction, so anyone holding the log can rebuild it."""
+    return jcs_stdlib(
+        {
+            "purpose": ROTATION_SUCCESSOR_PURPOSE,
+            "chain": chain,
+            "validator": validator,
+            "successor": successor,
+            "effective_height": effective_height,
+            "created_at": created_at,
+        }
+    )
 
 
 class Schedule:

@@ -11,7 +11,7 @@ from . import merkle
 from .checkpoint import checkpoint_text, note_body
 from .errors import ProofUnavailable
 from .models import Block, Chain, Equivocation, MerkleNode, Transaction, ValidatorChange
-from .quorum import Change, Schedule, ValidatorSet
+from .quorum import ROTATE_KIND, Change, Schedule, ValidatorSet
 from .signing import checkpoint_origin, platform_validator
 
 
@@ -110,6 +110,42 @@ def chain_schedule(*, chain: Chain) -> Schedule:
             Change(height, index, kind, tuple(members or ()), quorum, validator, successor)
             for height, index, kind, members, quorum, validator, successor in rows
         ],
+    )
+
+
+VALIDATOR_CHANGES_PAGE = 100
+
+
+def validator_change_entries(
+    *, chain: Chain, start: int, stop: int, limit: int = VALIDATOR_CHANGES_PAGE
+) -> tuple[list[Transaction], int | None]:
+    """The chain's validator-change transactions (`ledger.validators.set` / `.rotate`) with
+    an index in [start, stop), in index order, at most `limit`; and the index to ask from
+    next (None when this page ends the range).
+
+    Read through the chain's validator index (`ValidatorChange`, one row per change, rebuilt
+    after an import), so the cost of a page depends on how many changes the chain has, not on
+    how many entries the range holds.
+    """
+    changes = (
+        ValidatorChange.objects.filter(chain=chain, entry__index__gte=start, entry__index__lt=stop)
+        .select_related("entry")
+        .order_by("entry__index")
+    )
+    rows = [change.entry for change in changes[: limit + 1]]
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1].index + 1
+    return rows, None
+
+
+def rotation_list(*, chain: Chain) -> list[ValidatorChange]:
+    """Every key rotation recorded on `chain`, in log order, with its transaction and the
+    successor's statement signature when one was kept (one query: rotations are few, each
+    signed by a validator's key)."""
+    return list(
+        ValidatorChange.objects.filter(chain=chain, kind=ROTATE_KIND)
+        .select_related("entry")
+        .order_by("entry__index")
     )
 
 

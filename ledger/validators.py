@@ -44,6 +44,7 @@ from .quorum import (
     ValidatorSet,
     check_set,
     parse_change,
+    successor_statement,
 )
 from .selectors import chain_schedule
 from .services import (
@@ -53,12 +54,10 @@ from .services import (
     ledger_append_signed,
     transaction_prepare,
 )
-from .signing import Signer, checkpoint_origin, platform_validator
+from .signing import Signer, checkpoint_origin, custodial_signers, platform_validator
 from .timefmt import parse_timestamp
 
 HEADER_FIELDS = ("chain", "height", "prev_hash", "tree_size", "root", "sealed_at")
-# What a successor key signs to show it is held by whoever rotates to it (not a ledger kind).
-ROTATION_SUCCESSOR_PURPOSE = "ledger.validators.rotate.successor"
 
 
 def _locked_chain(chain: Chain | str) -> Chain:
@@ -151,32 +150,62 @@ def _rotation_payload(*, validator: str, successor: str, height: int) -> dict:
     return {"validator": validator, "successor": successor, "effective_height": height}
 
 
+def _successor_signer(successor: Signer | str) -> Signer:
+    if not isinstance(successor, str):
+        return successor
+    signer = custodial_signers([successor]).get(successor)
+    if signer is None:
+        raise InvalidValidatorChange(
+            "the platform does not hold the successor's key, so it cannot sign the successor's "
+            "statement: rotate through the API, the successor signing it"
+        )
+    return signer
+
+
 @transaction.atomic
 def validator_key_rotate(
     *,
     chain: Chain | str,
     validator: Signer,
-    successor: str,
+    successor: Signer | str,
     effective_height: int | None = None,
 ) -> ValidatorChange:
-    """Replace `validator`'s DID by `successor` in the chain's sets from `effective_height`.
+    """Replace `validator`'s DID by `successor` in the chain's sets from `effective_height`,
+    when the platform holds both keys.
 
     Signed by the old key itself (`ledger.validators.rotate`), which names the new DID:
-    blocks below the height verify with the old key, blocks from it with the new one.
-    Refuses, writing nothing: see `_rotation_check` (one rotation of a key at a time).
+    blocks below the height verify with the old key, blocks from it with the new one. The
+    new key signs its statement (`rotation_successor_statement`) over the recorded
+    transaction, kept as `successor_signature` as for a self-custody rotation. `successor`
+    is the new key's Signer, or a DID whose key the platform holds (custodial). Refuses,
+    writing nothing: a successor key the platform does not hold (400), and see
+    `_rotation_check` (one rotation of a key at a time).
     """
     chain = _locked_chain(chain)
     height = _effective_height(chain, effective_height)
-    _rotation_check(chain, validator=validator.did, successor=successor, height=height)
+    successor_did = successor if isinstance(successor, str) else successor.did
+    _rotation_check(chain, validator=validator.did, successor=successor_did, height=height)
+    new_key = _successor_signer(successor)
     actor_register(did=validator.did)
-    payload = _rotation_payload(validator=validator.did, successor=successor, height=height)
+    payload = _rotation_payload(validator=validator.did, successor=successor_did, height=height)
     entry = ledger_append(chain=chain, actor=validator, kind=ROTATE_KIND, payload=payload)
+    statement = rotation_successor_statement(
+        chain=chain.slug,
+        validator=validator.did,
+        successor=successor_did,
+        effective_height=height,
+        created_at=entry.created_at_text,
+    )
+    proof = new_key.sign(statement)
+    if not _verifies(successor_did, proof, statement):
+        raise BadSignature("the successor's key does not match its DID")
     return ValidatorChange.objects.create(
         chain=chain,
         effective_height=height,
         kind=ROTATE_KIND,
         validator=validator.did,
-        successor=successor,
+        successor=successor_did,
+        successor_signature=proof.hex(),
         entry=entry,
     )
 
@@ -187,17 +216,22 @@ def rotation_successor_statement(
     """The bytes a successor key signs to show it is held by whoever asks for the rotation.
 
     The RFC 8785 canonical JSON of the rotation and its time, under its own `purpose`, so
-    this signature can never be taken for the signature of a transaction or a block."""
-    return canonical_json(
-        {
-            "purpose": ROTATION_SUCCESSOR_PURPOSE,
-            "chain": chain,
-            "validator": validator,
-            "successor": successor,
-            "effective_height": effective_height,
-            "created_at": created_at,
-        }
-    )
+    this signature can never be taken for the signature of a transaction or a block (see
+    `quorum.successor_statement`, which the offline verifier uses too). The signature is
+    kept (`ValidatorChange.successor_signature`), so `ledger_verify` and the bundle
+    verifier check it again from the transaction."""
+    try:
+        return successor_statement(
+            chain=chain,
+            validator=validator,
+            successor=successor,
+            effective_height=effective_height,
+            created_at=created_at,
+        )
+    except UnsafeJson as error:
+        raise InvalidValidatorChange(
+            f"the rotation is not JSON the ledger can sign: {error}"
+        ) from error
 
 
 @dataclass(frozen=True)
@@ -265,8 +299,9 @@ def validator_key_rotate_signed(
 
     `signature` is the old key's over the prepared `ledger.validators.rotate` transaction
     (it becomes the transaction's signature), `successor_signature` the new key's over
-    `rotation_successor_statement`, so nobody rotates to a key they cannot sign with. Both
-    raw Ed25519, hex or base64. Refuses, writing nothing: a signature that does not verify
+    `rotation_successor_statement`, so nobody rotates to a key they cannot sign with (kept
+    as `successor_signature`, checked again by every verifier). Both raw Ed25519, hex or
+    base64. Refuses, writing nothing: a signature that does not verify
     or a `created_at` outside the freshness window (400), an `effective_height` the chain
     has sealed past since the prepare (400), what `_rotation_check` refuses (400/403/409),
     a replay of the recorded transaction (409).
@@ -306,6 +341,7 @@ def validator_key_rotate_signed(
         kind=ROTATE_KIND,
         validator=validator,
         successor=successor,
+        successor_signature=new_raw.hex(),
         entry=entry,
     )
 
@@ -545,10 +581,17 @@ def equivocation_record(
 
 
 @transaction.atomic
-def chain_validators_rebuild(*, chain: Chain | str) -> int:
+def chain_validators_rebuild(
+    *, chain: Chain | str, successor_signatures: dict[int, str] | None = None
+) -> int:
     """Rebuild a chain's validator index from its own transactions, then mark final every
     block that reaches its quorum: after an import, whose rows arrive without either.
+
+    `successor_signatures` maps a rotation's transaction index to its successor's statement
+    signature (hex), as the bundle carries them (`ledger.export.bundle_successor_signatures`):
+    they are kept on the rebuilt rows, unchecked here (`ledger_verify` checks them).
     Idempotent. Returns how many blocks became final."""
+    successor_signatures = successor_signatures or {}
     chain = _locked_chain(chain)
     indexed = set(ValidatorChange.objects.filter(chain=chain).values_list("entry_id", flat=True))
     rows = []
@@ -570,6 +613,9 @@ def chain_validators_rebuild(*, chain: Chain | str) -> int:
                 quorum=change.quorum,
                 validator=change.validator,
                 successor=change.successor,
+                successor_signature=(
+                    successor_signatures.get(entry.index, "") if change.kind == ROTATE_KIND else ""
+                ),
                 entry=entry,
             )
         )

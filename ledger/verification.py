@@ -3,7 +3,8 @@
 Shared by `manage.py ledger_verify` (rows from the database) and `python -m
 ledger.verify_bundle` (an exported file), so both check exactly the same things: every
 transaction's signature, hash and leaf, the index sequence, every block's root, link, hash
-and validator signatures, and its checkpoint note signature.
+and validator signatures, and its checkpoint note signature; and a key rotation's
+`successor_signature` (the new key's signature of its statement), when the row carries one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from . import merkle
 from .canonical import UnsafeJson, jcs_stdlib
 from .checkpoint import key_id, note_body
 from .didkey import InvalidDid, public_key_from_did
-from .quorum import CHANGE_KINDS, Change, InvalidValidatorSet, Schedule, ValidatorSet, parse_change
+from .quorum import (
+    CHANGE_KINDS,
+    ROTATE_KIND,
+    Change,
+    InvalidValidatorSet,
+    Schedule,
+    ValidatorSet,
+    parse_change,
+    successor_statement,
+)
 
 GENESIS_PREV_HASH = "0" * 64
 
@@ -156,6 +166,8 @@ class ChainVerifier:
         leaf = merkle.leaf_hash(raw)
         if leaf.hex() != tx["leaf_hash"]:
             self._fail("leaf hash does not match its content", index=index)
+        if tx.get("successor_signature") is not None:
+            self._check_successor_signature(tx, index)
         if self.schedule is not None and tx["kind"] in CHANGE_KINDS:
             try:
                 change = parse_change(
@@ -168,6 +180,35 @@ class ChainVerifier:
         if self.keep_nodes:
             self.closed_nodes.extend(closed)
         self.transactions += 1
+
+    def _check_successor_signature(self, tx: dict, index: int) -> None:
+        """A rotation's successor signed its statement, rebuilt from the transaction."""
+        if tx["kind"] != ROTATE_KIND:
+            self._fail(
+                "a successor signature on a transaction that is not a key rotation", index=index
+            )
+        try:
+            change = parse_change(
+                kind=tx["kind"], actor=tx["actor"], payload=tx["payload"], position=index
+            )
+        except InvalidValidatorSet as error:
+            self._fail(f"bad validator change: {error}", index=index)
+        statement = successor_statement(
+            chain=self.slug,
+            validator=change.validator,
+            successor=change.successor,
+            effective_height=change.effective_height,
+            created_at=tx["created_at"],
+        )
+        signature = tx["successor_signature"]
+        if not isinstance(signature, str) or not _verify(
+            public_key_from_did(change.successor), signature, statement
+        ):
+            self._fail(
+                f"the successor's signature of the key rotation from height "
+                f"{change.effective_height} does not verify",
+                index=index,
+            )
 
     def add_block(self, block: dict, *, validators: dict[str, str] | None = None) -> None:
         """Check a block once every transaction up to its tree size has been fed.

@@ -32,6 +32,7 @@ def chain_detail(request, slug: str):
         "block_statuses": selectors.block_statuses(blocks=blocks, schedule=schedule),
         "validator_set": schedule.at(chain.block_count),
         "scheduled_changes": schedule.upcoming(chain.block_count),
+        "rotations": selectors.rotation_list(chain=chain),
         "equivocations": selectors.equivocation_list(chain=chain, limit=10),
         "checkpoint_block": latest,
         "awaiting_count": chain.block_count - 1 - latest.height if latest else chain.block_count,

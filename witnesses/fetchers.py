@@ -11,9 +11,10 @@ Two implementations of one small interface:
 
 To follow the log's validator set (`witnesses.light_client`) a fetcher also gives the log's
 validator-change transactions in a range of indices, the block sealing a transaction, the
-block of a tree size, and inclusion proofs. Over HTTP these are `entries/<i>` (scanned one by
-one, at most `MAX_SCAN` per round; beyond that the `validators` endpoint must show no change
-the witness does not know, or the round is an error), `blocks/<h>` and `entries/<i>/proof`.
+block of a tree size, and inclusion proofs. Over HTTP these are `validator-changes` (paged,
+so a request costs the same whatever the number of entries between two checkpoints; see
+`HttpFetcher.validator_changes` for why the log's own filter is safe), `entries/<i>`,
+`blocks/<h>` and `entries/<i>/proof`.
 Nothing a fetcher returns is trusted: the witness checks every signature and proof.
 """
 
@@ -28,13 +29,14 @@ from typing import Protocol
 
 from django.utils.translation import gettext as _
 
-from ledger.quorum import CHANGE_KINDS, ValidatorSet
-
 from .errors import FetchFailed
 
 MAX_BODY = 64 * 1024
 DEFAULT_TIMEOUT_S = 5.0
-MAX_SCAN = 256
+# Changes asked per request: a set change names at most 64 validators (`ledger.quorum`),
+# about 4.3 KB as JSON, so a full page stays under MAX_BODY.
+CHANGES_PAGE = 12
+MAX_CHANGE_PAGES = 100
 
 # (url, timeout in seconds) -> (HTTP status, body)
 Transport = Callable[[str, float], tuple[int, bytes]]
@@ -45,12 +47,9 @@ class Fetcher(Protocol):
 
     def consistency(self, first: int, second: int) -> list[bytes]: ...
 
-    def validator_changes(
-        self, start: int, stop: int, *, known: ValidatorSet | None = None
-    ) -> list[dict]:
+    def validator_changes(self, start: int, stop: int) -> list[dict]:
         """The log's `ledger.validators.*` transactions with an index in [start, stop), in
-        index order (`ledger.export.transaction_dict` plus "index"). `known`: the set the
-        witness expects in force after them (lets a remote fetcher skip a long scan)."""
+        index order (`ledger.export.transaction_dict`), whatever the size of the range."""
         ...
 
     def block_sealing(self, index: int) -> dict:
@@ -106,15 +105,17 @@ class LocalFetcher:
             raise FetchFailed(_("The log is gone."))
         return chain
 
-    def validator_changes(
-        self, start: int, stop: int, *, known: ValidatorSet | None = None
-    ) -> list[dict]:
+    def validator_changes(self, start: int, stop: int) -> list[dict]:
+        from ledger import selectors
         from ledger.export import transaction_dict
 
-        entries = self._chain().entries.filter(
-            kind__in=CHANGE_KINDS, index__gte=start, index__lt=stop
-        )
-        return [transaction_dict(entry) for entry in entries.order_by("index")]
+        chain, changes, cursor = self._chain(), [], start
+        while cursor is not None:
+            entries, cursor = selectors.validator_change_entries(
+                chain=chain, start=cursor, stop=stop
+            )
+            changes += [transaction_dict(entry) for entry in entries]
+        return changes
 
     def _block(self, block) -> dict:
         from ledger.export import block_dict
@@ -220,33 +221,48 @@ class HttpFetcher:
             raise FetchFailed(_("The answer is not in the expected format."))
         return data
 
-    def validator_changes(
-        self, start: int, stop: int, *, known: ValidatorSet | None = None
-    ) -> list[dict]:
-        if stop - start > MAX_SCAN:
-            # Too long a range to read entry by entry: go on only if the log says its set
-            # is the one the witness knows, with nothing scheduled (a log that hides a
-            # change still needs a quorum of the known keys on every checkpoint).
-            data = self._json("/validators")
-            in_force = data.get("in_force") or {}
-            if (
-                known is None
-                or data.get("scheduled")
-                or in_force.get("members") != list(known.members)
-                or in_force.get("quorum") != known.quorum
-            ):
-                message = _(
-                    "The log grew by more than %(count)s entries and changed its validators: "
-                    "a remote witness follows at most %(count)s entries per round."
-                ) % {"count": MAX_SCAN}
-                raise FetchFailed(message)
-            return []
-        changes = []
-        for index in range(start, stop):
-            entry = self._entry(index)
-            if entry.get("kind") in CHANGE_KINDS:
-                changes.append(entry)
-        return changes
+    def validator_changes(self, start: int, stop: int) -> list[dict]:
+        """Pages through the log's `validator-changes` endpoint: a request per
+        `CHANGES_PAGE` changes, whatever the number of entries in [start, stop).
+
+        The log filters its own entries here, and the witness cannot check that the list is
+        complete. It does not need to: leaving a change out can only keep the witness on the
+        set it already trusts, never make it take a set it has not proved, so it still
+        accepts only what a quorum of that set signed. Once the hidden change is in force,
+        the log's blocks and checkpoints are signed by a set the witness does not know: they
+        fail the quorum check of the known set and the round is refused (an error: nothing
+        cosigned, no set followed) until the log shows the change. Each change listed is
+        proved by the witness itself (`witnesses.light_client.prove_change`). Reading
+        `entries/<i>` one by one gives no more: an entry shown as not a change has no proof
+        checked either.
+
+        The pages must move forward through the range, and a round reads at most
+        `MAX_CHANGE_PAGES` of them (a log with more changes than that between two rounds is an
+        error, not a loop the log can make the witness run).
+        """
+        changes: list[dict] = []
+        cursor = start
+        for _page in range(MAX_CHANGE_PAGES):
+            query = f"start={int(cursor)}&stop={int(stop)}&limit={CHANGES_PAGE}"
+            data = self._json(f"/validator-changes?{query}")
+            rows, following = data.get("changes"), data.get("next")
+            if not isinstance(rows, list) or len(rows) > CHANGES_PAGE:
+                raise FetchFailed(_("The answer is not in the expected format."))
+            for row in rows:
+                index = row.get("index") if isinstance(row, dict) else None
+                if type(index) is not int or not cursor <= index < stop:
+                    raise FetchFailed(_("The answer is not in the expected format."))
+                cursor = index + 1
+                changes.append(row)
+            if following is None:
+                return changes
+            if type(following) is not int or not rows or not cursor <= following <= stop:
+                raise FetchFailed(_("The answer is not in the expected format."))
+            cursor = following
+        message = _(
+            "The log shows more than %(count)s validator changes since the last checkpoint."
+        ) % {"count": MAX_CHANGE_PAGES * CHANGES_PAGE}
+        raise FetchFailed(message)
 
     def _block_at(self, height) -> dict:
         if type(height) is not int or height < 0:

@@ -361,8 +361,7 @@ def _follow_validators(relation: WitnessRelation, fetcher: Fetcher, new: Checkpo
     start = relation.last_size if relation.last_size is not None else relation.follow_from
     proved: list[tuple[Change, dict, int]] = []
     if start is not None and new.tree_size > start:
-        known = schedule.at(2**62)
-        for tx in fetcher.validator_changes(start, new.tree_size, known=known):
+        for tx in fetcher.validator_changes(start, new.tree_size):
             index = tx.get("index")
             if type(index) is not int or not start <= index < new.tree_size:
                 raise FetchFailed(_("The answer is not in the expected format."))

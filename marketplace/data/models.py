@@ -77,6 +77,7 @@ __all__ = [
     "DatasetTheme",
     "DatasetVersion",
     "Delivery",
+    "DeliveryFigures",
     "Distribution",
     "DistributionKind",
     "DistributionSubject",
@@ -932,6 +933,39 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement_id}:{self.sha256[:12]}"
+
+
+class DeliveryFigures(models.Model):
+    """What one selection of a hosted file delivers (bytes, records, SHA-256 of exactly those
+    bytes), measured once and kept, so a delivery's receipt is written before any byte leaves
+    with the file read only once, to stream it.
+
+    `variant` is the SHA-256 of what the delivered bytes depend on: the file's plaintext
+    digest and storage path (a rewrite, e.g. an erasure, makes a new variant), the set of
+    subjects whose records are kept (None: every record) and the range of records. A file
+    sent whole, unchanged, needs no row: its figures are the distribution's own.
+    """
+
+    distribution = models.ForeignKey(
+        Distribution, on_delete=models.CASCADE, related_name="delivery_figures"
+    )
+    variant = models.CharField(max_length=SHA256_LENGTH)
+    bytes = models.PositiveBigIntegerField()
+    records = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=SHA256_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["distribution", "pk"]
+        verbose_name_plural = "delivery figures"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["distribution", "variant"], name="delivery_figures_once_per_variant"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.distribution_id}:{self.variant[:12]}"
 
 
 class Provenance(models.Model):

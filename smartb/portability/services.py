@@ -16,7 +16,7 @@ from governance.models import City
 from identity.models import Custody
 from ledger.checkpoint import checkpoint_text, note_body
 from ledger.didkey import InvalidDid, public_key_from_did
-from ledger.export import BUNDLE_FORMAT, write_bundle
+from ledger.export import BUNDLE_FORMAT, bundle_successor_signatures, write_bundle
 from ledger.integrity import verify_chain
 from ledger.models import NETWORK_CHAIN_SLUG, Chain
 from ledger.selectors import block_checkpoint, block_latest
@@ -244,7 +244,10 @@ def city_import(
             _refuse_existing(city_slug, chain_slug)
             for section in sections:
                 _guarded(section.importer, ctx, ctx.tables[section.name])
-            chain_validators_rebuild(chain=ctx.chain)
+            chain_validators_rebuild(
+                chain=ctx.chain,
+                successor_signatures=bundle_successor_signatures(bundle.get("transactions", [])),
+            )
             report = verify_chain(ctx.chain, validators=trusted)
             if report.failure is not None:
                 raise ImportRefused(

@@ -127,6 +127,8 @@ LEDGER_ROWS: list[Row] = [
         BLOCK, OUTSIDER_SIGNATURE, "a DID outside the set", {403: "not_a_validator"}),
     api("200 200 200 200 200 200 200 200 200 200 200", "GET", "ledger_api:awaiting", CITY),
     api("200 200 200 200 200 200 200 200 200 200 200", "GET", "ledger_api:validators", CITY),
+    api("200 200 200 200 200 200 200 200 200 200 200", "GET", "ledger_api:validator_changes",
+        CITY),
     api("403 403 403 403 403 403 403 403 403 403 403", "POST",
         "ledger_api:validator_rotate_prepare", CITY, OUTSIDER_ROTATION, "a DID outside the set",
         {403: "not_a_validator"}),

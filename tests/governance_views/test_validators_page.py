@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from governance.rules import default_rules
+from ledger.models import ValidatorChange
 from ledger.services import chain_seal, ledger_append
 from ledger.signing import KeySigner, platform_validator
 from ledger.validators import validator_set_schedule
@@ -84,3 +85,8 @@ def test_staff_see_a_rotation_a_self_custody_validator_made_through_the_api(clie
     changes = html.split('data-testid="validator-changes"')[1].split("</ul>")[0]
     assert own.did[:31] in changes and successor.did[:31] in changes
     assert f"block {prepared['effective_height']}" in changes.replace("bloc ", "block ")
+    # The new key's proof of possession is kept and shown with the rotation.
+    rotations = html.split('data-testid="key-rotations"')[1].split("</ul>")[0]
+    assert rotated.json()["tx_hash"] and successor.did[:31] in rotations
+    change = ValidatorChange.objects.get(chain=city.chain, kind="ledger.validators.rotate")
+    assert change.successor_signature and change.successor_signature in rotations

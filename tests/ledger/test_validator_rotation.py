@@ -198,7 +198,7 @@ def test_a_replay_or_a_second_rotation_is_a_conflict(self_custody, signer):
     with pytest.raises(RotationPending):
         validator_key_rotate_prepare(chain=chain, validator=old.did, successor=other.did)
     with pytest.raises(RotationPending):  # the platform key custodially, to the same DID
-        validator_key_rotate(chain=chain, validator=platform_validator(), successor=new.did)
+        validator_key_rotate(chain=chain, validator=platform_validator(), successor=new)
     assert written(chain) == before
 
 
@@ -218,8 +218,8 @@ def test_once_in_force_the_old_key_may_no_longer_rotate(self_custody, signer):
 
 def test_the_custodial_rotation_refuses_a_second_one_too(self_custody):
     chain, old = self_custody
-    validator_key_rotate(chain=chain, validator=old, successor=new_signer().did)
+    validator_key_rotate(chain=chain, validator=old, successor=new_signer())
     before = written(chain)
     with pytest.raises(RotationPending):
-        validator_key_rotate(chain=chain, validator=old, successor=new_signer().did)
+        validator_key_rotate(chain=chain, validator=old, successor=new_signer())
     assert written(chain) == before

@@ -182,7 +182,7 @@ def test_a_rotated_key_verifies_before_and_after(db, signer):
     append_many(chain, signer, 1)
     chain_seal(chain=chain)  # 1: platform + old
     submit(chain, 1, old)
-    validator_key_rotate(chain=chain, validator=old, successor=new.did, effective_height=3)
+    validator_key_rotate(chain=chain, validator=old, successor=new, effective_height=3)
     entry = Transaction.objects.get(chain=chain, kind="ledger.validators.rotate")
     assert entry.actor == old.did  # signed by the old key, naming the new DID
     for _ in range(2):  # 2: rotation sealed, old key still in force; 3: the new key

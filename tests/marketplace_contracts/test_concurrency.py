@@ -1,12 +1,15 @@
 """Simultaneous requests on PostgreSQL: many data requests at an agreement's limit never
-over-deliver (the agreement's row lock serialises them), two payments from one prepaid
-balance never overdraw it, and the city's ledger stays one gap-free log that verifies."""
+over-deliver (the agreement's row lock serialises them), first deliveries of one selection
+under several agreements keep its figures once, two payments from one prepaid balance never
+overdraw it, and the city's ledger stays one gap-free log that verifies."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
-from marketplace.data.models import Delivery, PrepaidBalance, UsageRecord
+from marketplace.data.models import Delivery, DeliveryFigures, PrepaidBalance, UsageRecord
 from marketplace.data.services.access import OverLimit
 from marketplace.data.services.billing import (
     InsufficientBalance,
@@ -18,7 +21,7 @@ from tests.conftest import require_postgres
 from tests.governance.helpers import city_transactions, ledger_verifies
 from tests.governance.test_concurrency import run_together
 
-from .helpers import agree, download, offer_make, policy
+from .helpers import agree, answer, download, offer_make, policy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -56,6 +59,30 @@ def test_records_at_the_limit_never_over_deliver(open_dataset, staff, consumer):
     assert len(failures) == 3 and all(isinstance(f, OverLimit) for f in failures)
     agreement.refresh_from_db()
     assert agreement.records_used == 5
+
+
+def test_first_deliveries_of_one_selection_at_once_keep_its_figures_once(
+    personal_offer, consumer, residents, settings
+):
+    settings.SMARTB_DATA_DELIVERY_MEMORY_BYTES = 0  # no file is held in memory: figures kept
+    agreements = []
+    for _ in range(4):
+        agreement = agree(personal_offer, consumer)
+        for member in residents:
+            answer(agreement, member)
+        agreements.append(agreement)
+    bodies: dict[int, bytes] = {}
+
+    def deliver(number: int) -> None:
+        bodies[number], _stream = download(agreements[number], consumer)
+
+    assert run_together(deliver, count=4) == []
+    figures = DeliveryFigures.objects.get()
+    assert len(set(bodies.values())) == 1
+    body = bodies[0]
+    assert figures.sha256 == hashlib.sha256(body).hexdigest() and figures.records == 6
+    receipts = Delivery.objects.filter(agreement__in=agreements)
+    assert set(receipts.values_list("sha256", flat=True)) == {figures.sha256}
 
 
 def test_two_payments_from_one_balance_never_overdraw_it(open_dataset, staff, consumer, city):

@@ -90,5 +90,5 @@ class FakeFetcher:
         self.asked.append((first, second))
         return self.proof
 
-    def validator_changes(self, start: int, stop: int, *, known=None) -> list[dict]:
+    def validator_changes(self, start: int, stop: int) -> list[dict]:
         return []  # this log shows no validator change

@@ -5,6 +5,9 @@ are checked against the new set. A change the log does not prove is refused as e
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlsplit
+
 import pytest
 from django.urls import reverse
 
@@ -16,7 +19,7 @@ from ledger.validators import validator_key_rotate, validator_set_schedule
 from smartb.models import OutboxMessage
 from witnesses import fetchers
 from witnesses.fetchers import HttpFetcher, LocalFetcher
-from witnesses.models import Cosignature, Inconsistency, Reason
+from witnesses.models import Inconsistency, Reason
 from witnesses.services import local_log_set, witness_add, witness_observe
 
 from .conftest import FakeFetcher, grow, signed_checkpoint
@@ -321,27 +324,80 @@ def test_a_change_that_cannot_be_read_is_an_error_not_evidence(city, watched, re
     assert witness_observe(relation=relation).outcome == "cosigned"
 
 
-def test_a_remote_witness_skips_a_long_scan_only_when_the_log_shows_no_change(
-    client, watched, remote, monkeypatch
-):
-    fetcher = http(client, remote)
-    witness_observe(relation=remote, fetcher=fetcher)
-    monkeypatch.setattr(fetchers, "MAX_SCAN", 1)
-    grow(watched, 3)
-    assert witness_observe(relation=remote, fetcher=fetcher).outcome == "cosigned"
+def counting_transport(client, *, hide_changes: bool = False):
+    """The real ledger API through the test client, each path asked recorded; with
+    `hide_changes`, a log that lists no validator change whatever it recorded."""
+    asked: list[str] = []
+    real = client_transport(client)
 
-    validator_set_schedule(
-        chain=watched.chain, members=two_validators(watched), quorum=2, actor=watched.identity
+    def transport(url: str, timeout: float) -> tuple[int, bytes]:
+        path = urlsplit(url).path
+        asked.append(path)
+        if hide_changes and path.endswith("/validator-changes"):
+            return 200, json.dumps({"changes": [], "next": None}).encode()
+        return real(url, timeout)
+
+    return transport, asked
+
+
+def test_a_remote_witness_follows_a_change_deep_in_a_long_range(client, city, watched, remote):
+    transport, asked = counting_transport(client)
+    fetcher = HttpFetcher(remote.base_url, remote.log_slug, transport=transport)
+    assert witness_observe(relation=remote, fetcher=fetcher).outcome == "cosigned"
+    start = remote.cosignatures.get().tree_size
+    for _ in range(3):  # 300 entries in three blocks, the change among the last of them
+        grow(watched, 100)
+    members = two_validators(watched)
+    change = validator_set_schedule(
+        chain=watched.chain, members=members, quorum=2, actor=watched.identity
     )
     chain_seal(chain=watched.chain)
-    grow(watched, 2)
+    block = grow(watched, 20)
+    assert block.height == change.effective_height
+    assert change.entry.index - start > 256  # beyond what a round used to scan
+    asked.clear()
+
     result = witness_observe(relation=remote, fetcher=fetcher)
-    assert result.outcome == "error" and "at most 1 entries" in result.error
-    monkeypatch.setattr(fetchers, "MAX_SCAN", 256)
-    assert witness_observe(relation=remote, fetcher=fetcher).outcome == "cosigned"
+
+    assert result.outcome == "cosigned"
     remote.refresh_from_db()
-    assert remote.quorum == 2
-    assert Cosignature.objects.filter(relation=remote).count() == 3
+    assert remote.last_size == block.tree_size
+    assert (remote.log_keys, remote.quorum) == (members, 2)
+    [entry] = follow_entries(city)
+    assert [c["index"] for c in entry.payload["changes"]] == [change.entry.index]
+    # One page of changes and the proofs of the one change: no entry-by-entry scan.
+    assert sum(path.endswith("/validator-changes") for path in asked) == 1
+    assert sum("/entries/" in path for path in asked) <= 3
+    assert len(asked) < 12
+
+
+def test_a_remote_that_hides_a_change_is_refused_not_followed(client, city, watched, remote):
+    """The log leaves a change out of its list: the witness stays on the set it knows, and
+    the checkpoints the new set signs fail that set's quorum check."""
+    transport, _asked = counting_transport(client, hide_changes=True)
+    hiding = HttpFetcher(remote.base_url, remote.log_slug, transport=transport)
+    assert witness_observe(relation=remote, fetcher=hiding).outcome == "cosigned"
+    before = remote.cosignatures.get().tree_size
+    validator_set_schedule(
+        chain=watched.chain, members=[watched.identity.did], quorum=1, actor=watched.identity
+    )
+    chain_seal(chain=watched.chain)  # the platform, in force before the change, seals it
+    block = grow(watched, 2)  # signed by the new set alone: the watched city's DID
+    assert [s.validator for s in block.signatures.all()] == [watched.identity.did]
+
+    result = witness_observe(relation=remote, fetcher=hiding)
+
+    assert result.outcome == "error"
+    assert "0 valid signature(s) by known log keys, 1 required" in result.error
+    remote.refresh_from_db()
+    assert remote.last_size == before and remote.cosignatures.count() == 1
+    assert (remote.log_keys, remote.quorum) == ([platform_validator().did], 1)
+    assert remote.pending_changes == [] and not follow_entries(city)
+    assert not Inconsistency.objects.exists()  # a checkpoint of unknown keys proves nothing
+    # Once the log lists its change, the witness proves it and follows.
+    assert witness_observe(relation=remote, fetcher=http(client, remote)).outcome == "cosigned"
+    remote.refresh_from_db()
+    assert (remote.log_keys, remote.last_size) == ([watched.identity.did], block.tree_size)
 
 
 class Unsigned(LocalFetcher):

@@ -3,14 +3,27 @@
 `delivery_open` is what `GET /api/v1/marketplace/agreements/{id}/data` runs. Under the
 agreement's row lock (so concurrent requests queue and limits hold) it checks the agreement
 (active, within its period, not revoked), reads the consents afresh (nothing is cached: a
-withdrawal applies to the very next request), plans the delivery by decrypting the file once
-(part 1's reader, `storage.distribution_open`: a tampered ciphertext fails closed here, before
-anything is counted or sent) with the records of residents who refused or withdrew left out,
-checks the request, record and byte limits, counts the usage, meters it for billing and writes
-the delivery receipt: the agreement, the range of records, the bytes and records sent and the
-SHA-256 of exactly those bytes, recorded by the platform's validator on the city's chain.
-After commit the response streams the same selection, decrypting on the fly; should the bytes
-differ from the receipt's digest the stream is cut.
+withdrawal applies to the very next request), plans the delivery with the records of
+residents who refused or withdrew left out, checks the request, record and byte limits, counts
+the usage, meters it for billing and writes the delivery receipt: the agreement, the range of
+records, the bytes and records sent and the SHA-256 of exactly those bytes, recorded by the
+platform's validator on the city's chain. After commit the response streams the same
+selection, decrypting on the fly (part 1's reader, `storage.distribution_open`).
+
+A hosted file is decrypted once per delivery. A small one (up to
+`SMARTB_DATA_DELIVERY_MEMORY_BYTES`, 1 MiB) is decrypted into memory, measured and streamed
+from there. A larger one is not held: the receipt's figures come from what was measured
+before, as a version's file never changes in place. Sent whole and unchanged, its figures are
+the distribution's own size and SHA-256 (measured when it was stored); any other selection
+(the records of the consenting subjects, a range, records counted) has a `DeliveryFigures`
+row, measured on its first delivery (that delivery alone reads the file twice) and kept. Before
+anything is counted the file is opened and its first chunk decrypted and authenticated, so a
+missing file, a data key that does not open or a tampered first chunk fails closed with
+nothing counted; the stream goes on from that same reader. Every chunk is authenticated
+before use, and the last piece is held back until the bytes' SHA-256 matches the receipt's:
+bytes that differ never make a complete response (and kept figures that proved wrong are
+dropped, to be measured afresh). A remote file is fetched twice (measured, then streamed): the
+producer's server may change it.
 
 A consumer may acknowledge a receipt with its DID's signature (custodial, or prepare → sign →
 submit: `AcknowledgeDelivery`). This is a delivery receipt, signed by both sides: not a
@@ -25,6 +38,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
@@ -45,12 +59,13 @@ from ledger.signing import platform_validator
 from marketplace.services._common import provider_signer
 from smartb.outbox import outbox_enqueue
 
-from ..crypto import TamperedData
+from ..crypto import CHUNK_BYTES, TamperedData
 from ..errors import DataError, InvalidInput, NotAllowed, StoredDataCorrupt
 from ..models import (
     Agreement,
     AgreementStatus,
     Delivery,
+    DeliveryFigures,
     Distribution,
     DistributionKind,
     PricingModel,
@@ -253,10 +268,25 @@ class Plan:
     byte_count: int = 0
     records: int = 0
     sha256: str = ""
+    # The plaintext already read: all of a small file (a list, read again by the stream), or
+    # the reader `_prime` opened (an iterator, used once); else `pieces` opens the file.
+    held: list[bytes] | Iterator[bytes] | None = None
+    # The kept figures this plan's receipt was written from, if any.
+    figures: DeliveryFigures | None = None
+
+    @property
+    def passes_through(self) -> bool:
+        """The file is sent whole and unchanged: `selection` hands its bytes on as they are."""
+        if self.allowed is not None or self.start > 0 or self.end is not None:
+            return False
+        return not (self.count_records and self.distribution.media_type in RECORD_MEDIA_TYPES)
 
     def pieces(self) -> Iterator[tuple[bytes, int]]:
+        source = self.held
+        if not isinstance(source, list):
+            self.held = None
         return selection(
-            plaintext(self.distribution),
+            source if source is not None else plaintext(self.distribution),
             media_type=self.distribution.media_type,
             field=self.distribution.subject_field,
             allowed=self.allowed,
@@ -287,6 +317,92 @@ def _measure(plan: Plan) -> Plan:
         raise RemoteUnavailable()
     plan.sha256 = digest.hexdigest()
     return plan
+
+
+def _variant(plan: Plan) -> str:
+    """The key of what `plan` delivers (see `DeliveryFigures`)."""
+    distribution = plan.distribution
+    key = {
+        "source": distribution.sha256,
+        "path": distribution.storage_path,
+        "allowed": sorted(plan.allowed) if plan.allowed is not None else None,
+        "start": plan.start,
+        "end": plan.end,
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def _known_figures(plan: Plan) -> bool:
+    """Fill `plan`'s figures from what was measured before, without reading the file; False
+    when they are not known (a remote file, or a selection never delivered yet)."""
+    distribution = plan.distribution
+    if distribution.kind != DistributionKind.HOSTED:
+        return False
+    if plan.passes_through:
+        plan.byte_count, plan.records, plan.sha256 = distribution.byte_size, 0, distribution.sha256
+        return True
+    figures = DeliveryFigures.objects.filter(
+        distribution=distribution, variant=_variant(plan)
+    ).first()
+    if figures is None:
+        return False
+    plan.byte_count, plan.records, plan.sha256 = figures.bytes, figures.records, figures.sha256
+    plan.figures = figures
+    return True
+
+
+def _keep_figures(plan: Plan) -> None:
+    """Keep a hosted selection's measured figures for its next deliveries. Two first
+    deliveries at once (under two agreements) insert the same row: the unique key lets one
+    in and the other reads it (`get_or_create` retries the read in a savepoint)."""
+    if plan.distribution.kind != DistributionKind.HOSTED or plan.passes_through:
+        return
+    plan.figures, _created = DeliveryFigures.objects.get_or_create(
+        distribution=plan.distribution,
+        variant=_variant(plan),
+        defaults={"bytes": plan.byte_count, "records": plan.records, "sha256": plan.sha256},
+    )
+
+
+def _prime(plan: Plan) -> None:
+    """Open the hosted file and decrypt its first chunk now, inside the transaction: a missing
+    file, a data key that does not open or a tampered first chunk fails closed before anything
+    is counted. The delivery streams on from this reader: the file is read once."""
+    reader = plaintext(plan.distribution)
+    try:
+        first = next(reader, None)
+    except TamperedData:
+        raise StoredDataCorrupt() from None
+    plan.held = reader if first is None else itertools.chain([first], reader)
+
+
+def _is_small(distribution: Distribution) -> bool:
+    return distribution.kind == DistributionKind.HOSTED and distribution.byte_size <= setting_int(
+        "SMARTB_DATA_DELIVERY_MEMORY_BYTES", CHUNK_BYTES
+    )
+
+
+def _read_small(plan: Plan) -> None:
+    """All of a small hosted file's plaintext, decrypted (and authenticated) once, kept in
+    memory for both the measure and the stream: cheaper than looking its figures up."""
+    try:
+        plan.held = list(plaintext(plan.distribution))
+    except TamperedData:
+        raise StoredDataCorrupt() from None
+
+
+def _figure(plan: Plan) -> bool:
+    """Fill `plan`'s bytes, records and SHA-256, reading the file at most once in all (but on
+    a selection's first delivery). True when the file is still to be opened (`_prime`)."""
+    if _is_small(plan.distribution):
+        _read_small(plan)
+        _measure(plan)
+        return False
+    if _known_figures(plan):
+        return True
+    _measure(plan)
+    _keep_figures(plan)
+    return False
 
 
 def agreement_get_for_consumer(*, public_id: str, user: User) -> Agreement:
@@ -410,12 +526,22 @@ class DeliveryStream:
 
     def __iter__(self) -> Iterator[bytes]:
         digest = hashlib.sha256()
+        sent = 0
+        held = None
         for piece, _records in self.plan.pieces():
+            if held is not None:
+                yield held
             digest.update(piece)
-            yield piece
-        if digest.hexdigest() != self.plan.sha256:
-            # The receipt says what was meant to leave; bytes that differ must not complete.
+            sent += len(piece)
+            held = piece
+        if digest.hexdigest() != self.plan.sha256 or sent != self.plan.byte_count:
+            # The receipt says what was meant to leave; bytes that differ must not complete:
+            # the last piece stays here, and figures that proved wrong are measured afresh.
+            if self.plan.figures is not None:
+                DeliveryFigures.objects.filter(pk=self.plan.figures.pk).delete()
             raise TamperedData("the bytes sent differ from the delivery receipt")
+        if held is not None:
+            yield held
 
 
 def delivery_open(
@@ -459,16 +585,17 @@ def delivery_open(
             count_records = (
                 offer.pricing_model == PricingModel.PER_RECORD or agreement.max_records is not None
             )
-            plan = _measure(
-                Plan(
-                    distribution=source,
-                    allowed=allowed,
-                    start=start,
-                    end=end,
-                    count_records=count_records,
-                )
+            plan = Plan(
+                distribution=source,
+                allowed=allowed,
+                start=start,
+                end=end,
+                count_records=count_records,
             )
+            to_open = _figure(plan)
             _check_limits(agreement, plan)
+            if to_open:
+                _prime(plan)
             delivery = _record(agreement, plan, now)
             if threshold_reached(agreement):
                 outbox_enqueue(issue_invoice, agreement.pk)
