@@ -285,7 +285,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # production: a published test IBAN, never a real account; production requires all three.
 SMARTB_DATA_CREDITOR_NAME = env("SMARTB_DATA_CREDITOR_NAME", "SMART B (développement)")
 SMARTB_DATA_CREDITOR_IBAN = env("SMARTB_DATA_CREDITOR_IBAN", "FR7630006000011234567890189")
-SMARTB_DATA_CREDITOR_BIC = env("SMARTB_DATA_CREDITOR_BIC", "AGRIFRPPXXX")
+# Empty: the BIC of the IBAN's bank, from its bank code (schwifty's registry).
+SMARTB_DATA_CREDITOR_BIC = env("SMARTB_DATA_CREDITOR_BIC", "")
 # Each city sets its own account (its staff, marketplace.data.models.CreditorAccount); may a
 # city without one be paid into the account above? Yes outside production; no in production.
 SMARTB_DATA_CREDITOR_FALLBACK = env_bool("SMARTB_DATA_CREDITOR_FALLBACK", True)

@@ -15,7 +15,7 @@ from marketplace.data.services.creditor import creditor_account_set
 DEMO_CREDITOR = {
     "holder_name": "Ville de Montpellier (compte fictif de démonstration)",
     "iban": "FR18 3000 6000 01DE MO34 0000 144",
-    "bic": "AGRIFRPPXXX",
+    # No BIC: the service takes the one of the IBAN's bank (bank code 30006).
 }
 
 
