@@ -24,6 +24,7 @@ from governance import services as gov_services
 from governance.forms import OpenForm, VoteForm
 from governance.models import ProposalStatus
 from ledger.errors import LedgerError
+from smartb.htmx import form_error_status
 
 from . import selectors, services
 from .forms import ProposalForm, SubscribeForm, TransferForm, WithdrawForm
@@ -59,7 +60,7 @@ def _context(request, body, viewer, **extra) -> dict:
 
 
 def _error_status(error: LedgerError) -> int:
-    return 409 if error.status == 409 else 400
+    return form_error_status(error, answered=(409,))
 
 
 def _proposal_url(proposal, anchor: str = "") -> str:

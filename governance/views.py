@@ -24,6 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from ledger.errors import LedgerError
+from smartb.htmx import form_error_status
 
 from . import permissions, selectors, services
 from .budget import budget_call_amend, budget_call_create, is_budget_call
@@ -79,8 +80,8 @@ def _posted(request):
 
 
 def _error_status(error: LedgerError) -> int:
-    """Form errors answer 400 or 409, the codes htmx swaps so the user sees the message."""
-    return 409 if error.status == 409 else 400
+    """Form errors answer 400 or 409 (a refusal by permission too is shown as a 400)."""
+    return form_error_status(error, answered=(409,))
 
 
 def _proposal_url(proposal, anchor: str = "") -> str:

@@ -38,6 +38,7 @@ from governance import permissions as gov_permissions
 from governance import selectors as gov_selectors
 from identity.selectors import credential_verify as identity_credential_verify
 from ledger.errors import LedgerError
+from smartb.htmx import form_error_status as _error_status
 
 from . import page_selectors, permissions, selectors, services
 from .forms import (
@@ -78,11 +79,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- shared -------------------------------------------------------------------------------
-
-
-def _error_status(error: LedgerError) -> int:
-    """A refusal answers its own 403 or 409; anything else is a 400 (htmx swaps them all)."""
-    return error.status if error.status in (403, 409) else 400
 
 
 def _posted(request):

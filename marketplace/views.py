@@ -35,7 +35,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from governance import permissions as gov_permissions
 from governance import selectors as gov_selectors
@@ -43,6 +42,8 @@ from governance.models import ProposalKind
 from governance.services import city_create, membership_appoint, proposal_create
 from ledger.errors import LedgerError
 from ledger.models import NETWORK_CHAIN_SLUG
+from smartb.htmx import form_error_status as _error_status
+from smartb.htmx import redirect_after_form as _to
 
 from . import page_selectors, permissions, selectors, services
 from .forms import (
@@ -59,11 +60,6 @@ from .forms import (
 from .models import AuditKind, DeployAction, VersionStatus
 
 AUDIT_QUEUE_PREVIEW = 10
-
-
-def _error_status(error: LedgerError) -> int:
-    """A refusal answers its own 403 or 409; anything else is a 400 (htmx swaps them all)."""
-    return error.status if error.status in (403, 409) else 400
 
 
 def _posted(request):
@@ -96,13 +92,6 @@ def _may_propose_deploy(city, viewer) -> bool:
 def _require_operator(user) -> None:
     if not permissions.is_operator(user):
         raise PermissionDenied(_("Only the operator of the network may do this."))
-
-
-def _to(request, url: str) -> HttpResponse:
-    """After a successful form: a redirect, or HTMX's full-page redirect."""
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
 
 
 # --- a city's app store --------------------------------------------------------------------

@@ -31,6 +31,7 @@ from governance import permissions as gov_permissions
 from governance import selectors as gov_selectors
 from governance.models import Proposal, ProposalStatus
 from ledger.errors import LedgerError
+from smartb.htmx import form_error_status as _error_status
 
 from .. import permissions
 from .. import selectors as impact_selectors
@@ -40,10 +41,6 @@ from .forms import AttachForm, ForecastFilterForm, MethodologiesChoiceForm, Scen
 
 MAX_COMPARED = 10
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _error_status(error: LedgerError) -> int:
-    return error.status if error.status in (403, 409) else 400
 
 
 def _page(request, slug: str, *, staff: bool = False):

@@ -32,13 +32,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from governance import permissions as gov_permissions
 from governance import selectors as gov_selectors
 from governance.models import College
 from governance.selectors import Money
 from ledger.errors import LedgerError
+from smartb.htmx import form_error_status as _error_status
+from smartb.htmx import redirect_after_form as _to
 
 from ..models import TaskStatus
 from . import selectors, services
@@ -87,18 +88,6 @@ ONTOLOGIES_PER_PAGE = 30
 # so the progress bar moves often and a lost connection costs little.
 BROWSER_CHUNK_BYTES = 1024 * 1024
 API_ROOT = "/api/v1/marketplace/data/"
-
-
-def _error_status(error: LedgerError) -> int:
-    """A refusal answers its own 403 or 409; anything else is a 400 (htmx swaps them all)."""
-    return error.status if error.status in (403, 409) else 400
-
-
-def _to(request, url: str):
-    """After a successful form: a redirect, or HTMX's full-page redirect."""
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
 
 
 def _city_context(request, city, **extra) -> dict:

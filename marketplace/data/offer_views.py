@@ -26,18 +26,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from governance import permissions as gov_permissions
 from governance import selectors as gov_selectors
 from governance.selectors import Money
 from ledger.errors import LedgerError
 from marketplace.models import Provider
+from smartb.htmx import form_error_status
+from smartb.htmx import redirect_after_form as _to
 
 from .models import (
     Agreement,
@@ -59,13 +60,7 @@ AGREEMENTS_SHOWN = 200
 
 
 def _status(error: LedgerError) -> int:
-    return error.status if error.status in (403, 404, 409) else 400
-
-
-def _to(request, url: str):
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    return form_error_status(error, answered=(403, 404, 409))
 
 
 def _url(name: str, *args) -> str:
